@@ -1,0 +1,54 @@
+package io.clip4j.model;
+
+import io.clip4j.nn.Block;
+import io.clip4j.nn.LayerNorm;
+import io.clip4j.nn.Linear;
+import io.clip4j.nn.Param;
+import io.clip4j.nn.ParamSource;
+import io.clip4j.nn.Trace;
+import io.clip4j.nn.Workspace;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** A stack of pre-LN blocks named {@code <prefix>.layers.{i}.*} as in Hugging Face checkpoints. */
+public final class Encoder {
+    public final Block[] blocks;
+
+    public Encoder(ParamSource src, String prefix, TowerConfig c) {
+        int C = c.hiddenSize(), I = c.intermediateSize();
+        blocks = new Block[c.numLayers()];
+        for (int i = 0; i < blocks.length; i++) {
+            String p = prefix + ".layers." + i + ".";
+            blocks[i] = new Block(
+                    new LayerNorm(src.param(p + "layer_norm1.weight", C), src.param(p + "layer_norm1.bias", C), c.layerNormEps()),
+                    new Linear(src.param(p + "self_attn.qkv_proj.weight", 3 * C, C), src.param(p + "self_attn.qkv_proj.bias", 3 * C)),
+                    new Linear(src.param(p + "self_attn.out_proj.weight", C, C), src.param(p + "self_attn.out_proj.bias", C)),
+                    new LayerNorm(src.param(p + "layer_norm2.weight", C), src.param(p + "layer_norm2.bias", C), c.layerNormEps()),
+                    new Linear(src.param(p + "mlp.fc1.weight", I, C), src.param(p + "mlp.fc1.bias", I)),
+                    new Linear(src.param(p + "mlp.fc2.weight", C, I), src.param(p + "mlp.fc2.bias", C)),
+                    c.numHeads(), c.activation());
+        }
+    }
+
+    /** Runs every block over x[B,T,C] in place; traces block outputs as {@code <tracePrefix>block_i} and block 0's detail. */
+    public void forward(float[] x, int B, int T, int C, boolean causal, Workspace ws, Trace trace, String tracePrefix) {
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i].forward(x, B, T, causal, ws, i == 0 ? trace : null, tracePrefix + "block_0_detail.");
+            Trace.put(trace, tracePrefix + "block_" + i, x, B * T * C, B, T, C);
+        }
+    }
+
+    public List<Param> params() {
+        List<Param> out = new ArrayList<>();
+        for (Block b : blocks) {
+            out.add(b.ln1.weight); out.add(b.ln1.bias);
+            out.add(b.qkv.weight); out.add(b.qkv.bias);
+            out.add(b.outProj.weight); out.add(b.outProj.bias);
+            out.add(b.ln2.weight); out.add(b.ln2.bias);
+            out.add(b.fc1.weight); out.add(b.fc1.bias);
+            out.add(b.fc2.weight); out.add(b.fc2.bias);
+        }
+        return out;
+    }
+}

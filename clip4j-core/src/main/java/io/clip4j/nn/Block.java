@@ -1,0 +1,85 @@
+package io.clip4j.nn;
+
+import io.clip4j.kernel.Ops;
+import io.clip4j.model.Activation;
+
+/**
+ * A pre-LN transformer block over x[B,T,C]:
+ * x += out_proj(attention(qkv_proj(ln1(x))));  x += fc2(act(fc1(ln2(x)))).
+ * qkv_proj is the fused [3C, C] projection (rows: q, k, v); attention scales q·kᵀ by head_dim^-½.
+ */
+public final class Block {
+    public final LayerNorm ln1, ln2;
+    public final Linear qkv, outProj, fc1, fc2;
+    public final int heads;
+    public final Activation activation;
+
+    public Block(LayerNorm ln1, Linear qkv, Linear outProj, LayerNorm ln2, Linear fc1, Linear fc2, int heads, Activation activation) {
+        this.ln1 = ln1;
+        this.qkv = qkv;
+        this.outProj = outProj;
+        this.ln2 = ln2;
+        this.fc1 = fc1;
+        this.fc2 = fc2;
+        this.heads = heads;
+        this.activation = activation;
+    }
+
+    // workspace slots used by a block (the tower keeps slots 0..3 for itself)
+    private static final int H = 4, QKV = 5, ATT = 6, MLP = 7;
+
+    /** Updates x[B,T,C] in place. Trace names (when trace != null) are prefix + ln_1, q, k, v, attn_out, … as in the fixtures. */
+    public void forward(float[] x, int B, int T, boolean causal, Workspace ws, Trace trace, String prefix) {
+        int C = ln1.weight.numel(), N = B * T, I = fc1.out;
+        float[] h = ws.get(H, N * C), qkvBuf = ws.get(QKV, N * 3 * C), att = ws.get(ATT, N * C), mlp = ws.get(MLP, N * I);
+        ln1.forward(h, x, N);
+        qkv.forward(qkvBuf, h, N);
+        Ops.attention(att, qkvBuf, B, T, C, heads, causal);
+        if (trace != null) traceAttention(trace, prefix, h, qkvBuf, B, T, C, causal);
+        outProj.forward(h, att, N);
+        Trace.put(trace, prefix + "attn_out", h, N * C, B, T, C);
+        Ops.addInPlace(x, h, N * C);
+        Trace.put(trace, prefix + "after_attn_residual", x, N * C, B, T, C);
+        ln2.forward(h, x, N);
+        Trace.put(trace, prefix + "ln_2", h, N * C, B, T, C);
+        fc1.forward(mlp, h, N);
+        Trace.put(trace, prefix + "mlp_c_fc", mlp, N * I, B, T, I);
+        switch (activation) {
+            case QUICK_GELU -> Ops.quickGelu(mlp, N * I);
+            case GELU -> Ops.gelu(mlp, N * I);
+            case GELU_TANH -> Ops.geluTanh(mlp, N * I);
+        }
+        Trace.put(trace, prefix + "mlp_gelu", mlp, N * I, B, T, I);
+        fc2.forward(h, mlp, N);
+        Trace.put(trace, prefix + "mlp_c_proj", h, N * C, B, T, C);
+        Ops.addInPlace(x, h, N * C);
+    }
+
+    /** Splits q, k, v and recomputes the softmax weights [B,heads,T,T] for the trace (reference math, slow). */
+    private void traceAttention(Trace trace, String prefix, float[] lnOut, float[] qkvBuf, int B, int T, int C, boolean causal) {
+        int N = B * T, D = C / heads;
+        Trace.put(trace, prefix + "ln_1", lnOut, N * C, B, T, C);
+        float[][] parts = new float[3][N * C];
+        for (int n = 0; n < N; n++) for (int p = 0; p < 3; p++) System.arraycopy(qkvBuf, n * 3 * C + p * C, parts[p], n * C, C);
+        trace.record(prefix + "q", parts[0], B, T, C);
+        trace.record(prefix + "k", parts[1], B, T, C);
+        trace.record(prefix + "v", parts[2], B, T, C);
+        float[] probs = new float[B * heads * T * T];
+        double scale = 1.0 / Math.sqrt(D);
+        for (int b = 0; b < B; b++) for (int hh = 0; hh < heads; hh++) for (int t = 0; t < T; t++) {
+            int last = causal ? t : T - 1;
+            double[] s = new double[T];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int u = 0; u <= last; u++) {
+                double dot = 0;
+                for (int d = 0; d < D; d++) dot += (double) parts[0][(b * T + t) * C + hh * D + d] * parts[1][(b * T + u) * C + hh * D + d];
+                s[u] = dot * scale;
+                max = Math.max(max, s[u]);
+            }
+            double sum = 0;
+            for (int u = 0; u <= last; u++) { s[u] = Math.exp(s[u] - max); sum += s[u]; }
+            for (int u = 0; u <= last; u++) probs[((b * heads + hh) * T + t) * T + u] = (float) (s[u] / sum);
+        }
+        trace.record(prefix + "attn_probs", probs, B, heads, T, T);
+    }
+}
