@@ -1,14 +1,59 @@
 package io.clip4j.cli;
 
+import io.clip4j.Clip4jException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 
 /** The clip4j command line: one subcommand per job. */
 @Command(name = "clip4j", mixinStandardHelpOptions = true, version = "clip4j 0.1.0",
-        description = "CLIP-family image and text embeddings in pure Java.")
+        description = "CLIP-family image and text embeddings in pure Java.",
+        subcommands = {EmbedCommand.class, TokenizeCommand.class, InitCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces for errors.")
+    boolean debug;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI with the given streams; returns the exit code (0 ok, 1 error in the inputs, 2 usage error). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        Main main = new Main();
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            boolean debug = parsed.matchedOption("--debug") != null || main.debug || hasDebug(parsed);
+            err.println("clip4j: " + describe(ex));
+            if (debug) ex.printStackTrace(err);
+            err.flush();
+            return 1;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    private static boolean hasDebug(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) if (p.matchedOption("--debug") != null) return true;
+        return false;
+    }
+
+    /** One line for the user: our own messages as they are, other failures with their type. */
+    static String describe(Throwable ex) {
+        if (ex instanceof Clip4jException) return ex.getMessage();
+        if (ex instanceof UncheckedIOException u && u.getCause() != null) ex = u.getCause();
+        if (ex instanceof NoSuchFileException n) return "file not found: " + n.getFile();
+        if (ex instanceof OutOfMemoryError) return "out of memory (raise the heap with CLIP4J_JAVA_OPTS=-Xmx…): " + ex.getMessage();
+        String m = ex.getMessage();
+        return ex.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
     }
 
     @Override public void run() {
