@@ -25,7 +25,7 @@ final class JpegDecoder {
     }
 
     record Header(int width, int height, int precision, int[] componentIds, boolean jfif, int adobeTransform,
-                  int exifOrientation, int sofMarker) {}
+                  int exifOrientation, int sofMarker, int afterSof) {}
 
     record Result(PilImage image, int exifOrientation) {}
 
@@ -57,7 +57,7 @@ final class JpegDecoder {
                 if (n < 6 + 3 * nc) throw new DecodeException("JPEG file is corrupt (short frame header)");
                 int[] ids = new int[nc];
                 for (int i = 0; i < nc; i++) ids[i] = d[data + 6 + 3 * i] & 0xFF;
-                return new Header(w, h, precision, ids, jfif, adobe, orientation, m);
+                return new Header(w, h, precision, ids, jfif, adobe, orientation, m, data + n);
             }
             if (m == 0xE0 && n >= 14 && d[data] == 'J' && d[data + 1] == 'F' && d[data + 2] == 'I' && d[data + 3] == 'F' && d[data + 4] == 0) {
                 jfif = true;
@@ -93,6 +93,32 @@ final class JpegDecoder {
         }
     }
 
+    /**
+     * Whether an EOI marker follows the first scan. Pillow fails on any JPEG whose data ends before EOI ("image file
+     * is truncated"), while libjpeg only warns and pads with grey. Entropy-coded data cannot contain FF D9 (0xFF is
+     * stuffed as FF 00), so the first FF D9 after the frame header's first SOS is the image's end.
+     */
+    static boolean hasEndMarker(byte[] d, int from) {
+        int p = from;
+        // walk the marker segments to the first SOS
+        while (true) {
+            while (p < d.length && (d[p] & 0xFF) != 0xFF) p++;
+            while (p < d.length && (d[p] & 0xFF) == 0xFF) p++;
+            if (p >= d.length) return false;
+            int m = d[p++] & 0xFF;
+            if (m == 0xD9) return false;
+            if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) continue;
+            if (p + 2 > d.length) return false;
+            int len = ((d[p] & 0xFF) << 8) | (d[p + 1] & 0xFF);
+            p += len;
+            if (m == 0xDA) break;
+        }
+        for (int i = Math.max(p, from); i + 1 < d.length; i++) {
+            if ((d[i] & 0xFF) == 0xFF && (d[i + 1] & 0xFF) == 0xD9) return true;
+        }
+        return false;
+    }
+
     // libjpeg jdcolor.c tables (SCALEBITS 16)
     private static final int[] CR_R = new int[256], CB_B = new int[256], CR_G = new int[256], CB_G = new int[256];
 
@@ -120,6 +146,7 @@ final class JpegDecoder {
         long n = (long) h.width() * h.height();
         if (n * nc > Integer.MAX_VALUE - 8) throw new DecodeException("JPEG image " + h.width() + "x" + h.height() + " is too large to hold in memory");
 
+        if (!hasEndMarker(d, h.afterSof())) throw new DecodeException("JPEG file is truncated (no end-of-image marker)");
         byte[] samples = readRaw(d, h.width(), h.height(), nc);
         int count = (int) n;
         return switch (space) {
@@ -157,11 +184,20 @@ final class JpegDecoder {
         ImageReader reader = reader();
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(d))) {
             reader.setInput(in, true, true);
+            java.util.List<String> warnings = new java.util.ArrayList<>();
+            reader.addIIOReadWarningListener((src, msg) -> warnings.add(msg));
             Raster r;
             try {
                 r = reader.readRaster(0, null);
             } catch (IOException | RuntimeException e) {
                 throw new DecodeException(describe(e), e);
+            }
+            // libjpeg only warns when the data ends early (and fills the rest with grey); Pillow fails with
+            // "image file is truncated". Other libjpeg warnings (corrupt data it recovers from) are ignored, as in Pillow.
+            for (String w0 : warnings) {
+                if (w0 != null && w0.contains("Premature end of JPEG file")) {
+                    throw new DecodeException("JPEG file is truncated (image data incomplete)");
+                }
             }
             if (r.getWidth() != w || r.getHeight() != h || r.getNumBands() != nc) {
                 throw new DecodeException("JPEG decoder returned " + r.getWidth() + "x" + r.getHeight() + "x" + r.getNumBands()
