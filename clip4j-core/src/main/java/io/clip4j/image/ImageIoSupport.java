@@ -16,7 +16,6 @@ final class ImageIoSupport {
         if (!scanned) {
             synchronized (ImageIoSupport.class) {
                 if (!scanned) {
-                    ImageIO.setUseCache(false);
                     ImageIO.scanForPlugins();
                     scanned = true;
                 }
