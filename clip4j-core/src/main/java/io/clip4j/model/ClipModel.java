@@ -1,12 +1,19 @@
 package io.clip4j.model;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clip4j.Clip4jException;
+import io.clip4j.image.ImagePreprocessor;
+import io.clip4j.image.PreprocessConfig;
 import io.clip4j.io.Checkpoint;
 import io.clip4j.nn.Param;
 import io.clip4j.nn.ParamSource;
 import io.clip4j.nn.Trace;
 import io.clip4j.nn.Workspace;
+import io.clip4j.text.ClipBpeTokenizer;
+import io.clip4j.text.Tokenizer;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,34 +29,158 @@ public final class ClipModel implements AutoCloseable {
     private final TextTower text;
     private final float logitScale;
     private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
+    private final Path dir;
+    private final Path tokenizerDir;
+    private final ImagePreprocessor preprocessor;
+    private volatile Tokenizer tokenizer;
+
+    /** Images per forward pass when embedding lists of inputs. */
+    public static final int DEFAULT_BATCH_SIZE = 32;
 
     public ClipModel(ModelConfig config, ParamSource src, float logitScale) {
+        this(config, src, logitScale, null, null, ImagePreprocessor.clip(config.vision().imageSize()));
+    }
+
+    private ClipModel(ModelConfig config, ParamSource src, float logitScale, Path dir, Path tokenizerDir, ImagePreprocessor preprocessor) {
         this.config = config;
         this.vision = new VisionTower(src, config.vision(), config.projectionDim());
         this.text = new TextTower(src, config.text(), config.projectionDim());
         this.logitScale = logitScale;
+        this.dir = dir;
+        this.tokenizerDir = tokenizerDir;
+        this.preprocessor = preprocessor;
     }
 
-    /** Loads the weights of a Hugging Face or OpenCLIP model directory (every tensor name and shape checked). */
-    public static ClipModel loadWeights(Path dir) {
+    /**
+     * Loading options.
+     * @param tokenizerDir where vocab.json / merges.txt are, when not in the model directory (OpenCLIP directories
+     *                     ship none); null = the model directory
+     * @param preprocess   overrides the directory's preprocessing; null = from preprocessor_config.json, or
+     *                     open_clip_config.json's preprocess_cfg, or CLIP's defaults at the model's image size
+     */
+    public record Options(Path tokenizerDir, PreprocessConfig preprocess) {
+        public static Options defaults() { return new Options(null, null); }
+        public Options withTokenizerDir(Path d) { return new Options(d, preprocess); }
+        public Options withPreprocess(PreprocessConfig p) { return new Options(tokenizerDir, p); }
+    }
+
+    /** Loads a Hugging Face or OpenCLIP model directory: weights, image preprocessing and (on first use) the tokenizer. */
+    public static ClipModel load(Path dir) { return load(dir, Options.defaults()); }
+
+    public static ClipModel load(Path dir, Options options) {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale());
+            PreprocessConfig pre = options.preprocess() != null ? options.preprocess() : preprocessConfig(dir, ckpt.config());
+            ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale(), dir,
+                    options.tokenizerDir() != null ? options.tokenizerDir() : dir, ImagePreprocessor.fromConfig(pre));
             ckpt.finish();
             return m;
         }
     }
 
-    public ModelConfig config() { return config; }
-    public VisionTower vision() { return vision; }
-    public TextTower text() { return text; }
-    /** ln of the temperature; logits use its exp. */
-    public float logitScale() { return logitScale; }
-    public int embedDim() { return config.projectionDim(); }
+    /** Loads only the weights (preprocessing: CLIP defaults; tokenizer from the same directory). */
+    public static ClipModel loadWeights(Path dir) {
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale(), dir, dir, ImagePreprocessor.clip(ckpt.config().vision().imageSize()));
+            ckpt.finish();
+            return m;
+        }
+    }
 
-    /** All parameters in a stable order (vision, text, then logit_scale is separate). */
-    public List<Param> params() {
-        List<Param> out = new ArrayList<>(vision.params());
-        out.addAll(text.params());
+    private static PreprocessConfig preprocessConfig(Path dir, ModelConfig config) {
+        Path hf = dir.resolve("preprocessor_config.json");
+        if (Files.isRegularFile(hf)) return PreprocessConfig.fromHfFile(hf);
+        Path oc = dir.resolve("open_clip_config.json");
+        if (Files.isRegularFile(oc)) {
+            try {
+                return PreprocessConfig.fromOpenClipJson(new ObjectMapper().readTree(oc.toFile()));
+            } catch (IOException | IllegalArgumentException e) {
+                throw new Clip4jException("invalid preprocessing in " + oc + ": " + e.getMessage(), e);
+            }
+        }
+        return PreprocessConfig.clip(config.vision().imageSize());
+    }
+
+    /** The model directory this was loaded from (null for a model built in memory). */
+    public Path dir() { return dir; }
+
+    public ImagePreprocessor preprocessor() { return preprocessor; }
+
+    /** The tokenizer, loaded on first use from the tokenizer directory. */
+    public Tokenizer tokenizer() {
+        Tokenizer t = tokenizer;
+        if (t != null) return t;
+        synchronized (this) {
+            if (tokenizer == null) {
+                if (tokenizerDir == null) throw new Clip4jException("this model has no tokenizer files (vocab.json, merges.txt)");
+                try {
+                    tokenizer = ClipBpeTokenizer.load(tokenizerDir);
+                } catch (IOException e) {
+                    throw new Clip4jException(e.getMessage() + (Files.isRegularFile(tokenizerDir.resolve("open_clip_config.json"))
+                            ? " (OpenCLIP directories ship no tokenizer: point at one with vocab.json and merges.txt)" : ""), e);
+                }
+            }
+            return tokenizer;
+        }
+    }
+
+    /** Token rows for texts, at the model's context length. */
+    public int[][] tokenize(List<String> texts) {
+        return tokenizer().tokenize(texts, config.text().maxPositions(), true);
+    }
+
+    /** L2-normalised image embeddings [n][E], in batches of {@link #DEFAULT_BATCH_SIZE}. */
+    public float[][] embedImages(List<Path> files) { return Vectors.normalizeRows(imageFeatures(files, DEFAULT_BATCH_SIZE)); }
+
+    /** L2-normalised text embeddings [n][E]. */
+    public float[][] embedTexts(List<String> texts) { return Vectors.normalizeRows(textFeatures(texts, DEFAULT_BATCH_SIZE)); }
+
+    public float[] embedImage(Path file) { return embedImages(List.of(file))[0]; }
+
+    public float[] embedText(String text) { return embedTexts(List.of(text))[0]; }
+
+    /** Unnormalised image features; images are decoded and preprocessed in parallel, then encoded batchSize at a time. */
+    public float[][] imageFeatures(List<Path> files, int batchSize) {
+        int per = 3 * config.vision().imageSize() * config.vision().imageSize();
+        float[][] out = new float[files.size()][];
+        for (int start = 0; start < files.size(); start += batchSize) {
+            int B = Math.min(batchSize, files.size() - start);
+            float[] pixels = new float[B * per];
+            int s0 = start;
+            java.util.stream.IntStream.range(0, B).parallel().forEach(i -> preprocessInto(files.get(s0 + i), pixels, i * per));
+            float[][] f = encodePixels(pixels, B);
+            System.arraycopy(f, 0, out, start, B);
+        }
+        return out;
+    }
+
+    /** Preprocesses one image file into dst[offset .. offset + 3·S·S). */
+    public void preprocessInto(Path file, float[] dst, int offset) {
+        float[] px = preprocessor.apply(file);
+        int per = 3 * config.vision().imageSize() * config.vision().imageSize();
+        if (px.length != per) throw new Clip4jException("preprocessing " + file + " gave " + px.length + " values, the model takes " + per
+                + " (check preprocessor_config.json's crop size against the model's image_size)");
+        System.arraycopy(px, 0, dst, offset, per);
+    }
+
+    /**
+     * Unnormalised text features, batchSize texts per forward pass. Texts are grouped by token length first, so that
+     * each batch runs only as many positions as its longest caption needs (see {@link TextTower}).
+     */
+    public float[][] textFeatures(List<String> texts, int batchSize) {
+        int[][] ids = tokenize(texts);
+        int L = config.text().maxPositions();
+        Integer[] order = new Integer[ids.length];
+        int[] len = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) { order[i] = i; len[i] = text.poolIndex(ids[i], 0, L); }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> len[i]));
+        float[][] out = new float[texts.size()][];
+        for (int start = 0; start < ids.length; start += batchSize) {
+            int B = Math.min(batchSize, ids.length - start);
+            int[][] batch = new int[B][];
+            for (int i = 0; i < B; i++) batch[i] = ids[order[start + i]];
+            float[][] f = encodeTokens(batch);
+            for (int i = 0; i < B; i++) out[order[start + i]] = f[i];
+        }
         return out;
     }
 
