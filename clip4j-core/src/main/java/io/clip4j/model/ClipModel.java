@@ -184,6 +184,20 @@ public final class ClipModel implements AutoCloseable {
         return out;
     }
 
+    public ModelConfig config() { return config; }
+    public VisionTower vision() { return vision; }
+    public TextTower text() { return text; }
+    /** ln of the temperature; logits use its exp. */
+    public float logitScale() { return logitScale; }
+    public int embedDim() { return config.projectionDim(); }
+
+    /** All parameters in a stable order (vision, then text; logit_scale is separate). */
+    public List<Param> params() {
+        List<Param> out = new ArrayList<>(vision.params());
+        out.addAll(text.params());
+        return out;
+    }
+
     private Workspace borrow() {
         Workspace w = workspaces.pollFirst();
         return w != null ? w : new Workspace();

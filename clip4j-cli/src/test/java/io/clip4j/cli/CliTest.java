@@ -1,0 +1,157 @@
+package io.clip4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clip4j.io.SafeTensors;
+import io.clip4j.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The CLI contract: output formats, ordering, errors, against the reference outputs. */
+class CliTest {
+    @TempDir Path tmp;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    record Result(int code, String out, String err) {
+        List<JsonNode> lines() throws Exception {
+            List<JsonNode> l = new ArrayList<>();
+            for (String s : out.split("\n")) if (!s.isBlank()) l.add(JSON.readTree(s));
+            return l;
+        }
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    static String tiny() { return Fixtures.path("models/tiny/hf").toString(); }
+
+    static String image(String name) throws Exception {
+        JsonNode images = JSON.readTree(Fixtures.path("images/images.json").toFile());
+        for (JsonNode i : images) if (i.get("name").asText().equals(name)) return Fixtures.path("images/inputs/" + i.get("file").asText()).toString();
+        throw new IllegalArgumentException(name);
+    }
+
+    static String text(String id) throws Exception {
+        for (JsonNode s : JSON.readTree(Fixtures.path("tokenizer/strings.json").toFile())) if (s.get("id").asText().equals(id)) return s.get("text").asText();
+        throw new IllegalArgumentException(id);
+    }
+
+    static float[] floats(JsonNode arr) {
+        float[] f = new float[arr.size()];
+        for (int i = 0; i < f.length; i++) f[i] = (float) arr.get(i).asDouble();
+        return f;
+    }
+
+    @Test void embedPrintsImagesThenTextsInOrderMatchingTheReference() throws Exception {
+        // images.json order: chelsea is 0, rocket 3; strings order: p00 is 0, p31 is 31
+        Path texts = tmp.resolve("texts.json");
+        Files.writeString(texts, JSON.writeValueAsString(List.of(text("p31_special_tokens_in_text"))));
+        Result r = run("embed", "--model", tiny(), "--image", image("chelsea"), "--image", image("rocket"),
+                "--text", text("p00_plain_caption"), "--texts-json", texts.toString());
+        assertEquals(0, r.code(), r.err());
+        List<JsonNode> lines = r.lines();
+        assertEquals(4, lines.size());
+        assertEquals(List.of("image", "image", "text", "text"), lines.stream().map(l -> l.get("kind").asText()).toList());
+        assertEquals(image("rocket"), lines.get(1).get("input").asText());
+        try (SafeTensors exp = SafeTensors.open(Fixtures.path("models/tiny/expected.safetensors"))) {
+            float[] img = exp.floats("image_features_normalized"), txt = exp.floats("text_features_normalized");
+            int[][] refRows = {{0, 0}, {3, 0}, {0, 1}, {31, 1}};
+            for (int i = 0; i < 4; i++) {
+                float[] ref = refRows[i][1] == 0 ? img : txt;
+                float[] got = floats(lines.get(i).get("embedding"));
+                assertEquals(32, got.length);
+                for (int d = 0; d < 32; d++) assertEquals(ref[refRows[i][0] * 32 + d], got[d], 1e-4, "line " + i + " dim " + d);
+            }
+        }
+    }
+
+    @Test void unnormalizedGivesTheRawFeatures() throws Exception {
+        Result r = run("embed", "--model", Fixtures.path("models/tiny/open_clip").toString(), "--tokenizer", tiny(), "--unnormalized",
+                "--text", text("p00_plain_caption"));
+        assertEquals(0, r.code(), r.err());
+        try (SafeTensors exp = SafeTensors.open(Fixtures.path("models/tiny/expected.safetensors"))) {
+            float[] ref = exp.floats("text_features");
+            float[] got = floats(r.lines().get(0).get("embedding"));
+            for (int d = 0; d < 32; d++) assertEquals(ref[d], got[d], 1e-4);
+        }
+    }
+
+    @Test void aBadImageIsReportedInItsPlaceAndTheOthersStillRun() throws Exception {
+        Path bad = tmp.resolve("broken.jpg");
+        Files.write(bad, new byte[]{(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0x00, 1, 2, 3});
+        Path empty = tmp.resolve("empty.png");
+        Files.write(empty, new byte[0]);
+        Result r = run("embed", "--model", tiny(), "--image", bad.toString(), "--image", image("chelsea"), "--image", empty.toString());
+        assertEquals(1, r.code());
+        List<JsonNode> lines = r.lines();
+        assertEquals(3, lines.size());
+        assertTrue(lines.get(0).has("error") && lines.get(0).get("error").asText().contains(bad.toString()));
+        assertTrue(lines.get(1).has("embedding"));
+        assertTrue(lines.get(2).get("error").asText().contains(empty.toString()));
+        assertEquals(2, r.err().lines().filter(l -> l.startsWith("clip4j: ")).count(), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace without --debug");
+    }
+
+    @Test void tokenizePrintsContextRowsMatchingTheReference() throws Exception {
+        Path texts = tmp.resolve("t.json");
+        List<String> ids = List.of("p13_html_double_escaped", "p41_long_caption", "p29_empty");
+        List<String> strings = new ArrayList<>();
+        for (String id : ids) strings.add(text(id));
+        Files.writeString(texts, JSON.writeValueAsString(strings));
+        Result r = run("tokenize", "--model", tiny(), "--texts-json", texts.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode expected = JSON.readTree(Fixtures.path("tokenizer/expected_tokens.json").toFile());
+        List<JsonNode> lines = r.lines();
+        for (int i = 0; i < ids.size(); i++) {
+            JsonNode ref = null;
+            for (JsonNode e : expected) if (e.get("id").asText().equals(ids.get(i))) ref = e.get("context_ids");
+            assertEquals(ref, lines.get(i), ids.get(i));
+        }
+    }
+
+    @Test void errorsAreOneLineNamingTheInput() {
+        Result missing = run("embed", "--model", tmp.resolve("nope").toString(), "--text", "x");
+        assertNotEquals(0, missing.code());
+        assertEquals(1, missing.err().strip().lines().count(), missing.err());
+        assertTrue(missing.err().contains(tmp.resolve("nope").toString()));
+
+        Result noTok = run("embed", "--model", Fixtures.path("models/tiny/open_clip").toString(), "--text", "x");
+        assertEquals(1, noTok.code());
+        assertTrue(noTok.err().contains("vocab.json"), noTok.err());
+        assertEquals(1, noTok.err().strip().lines().count(), noTok.err());
+
+        Result debug = run("embed", "--debug", "--model", tmp.resolve("nope").toString(), "--text", "x");
+        assertTrue(debug.err().contains("\tat "), "--debug prints the stack trace");
+
+        Result usage = run("embed", "--model", tiny());
+        assertEquals(2, usage.code());
+        assertTrue(usage.err().contains("nothing to embed"));
+    }
+
+    @Test void initWritesALoadableModelWithTokenizer() throws Exception {
+        Path out = tmp.resolve("m");
+        Result r = run("init", "--arch", "tiny", "--out", out.toString(), "--seed", "3", "--tokenizer-from", tiny());
+        assertEquals(0, r.code(), r.err());
+        for (String f : List.of("config.json", "model.safetensors", "preprocessor_config.json", "vocab.json", "merges.txt")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        Result e = run("embed", "--model", out.toString(), "--text", "a dog", "--image", image("chelsea"));
+        assertEquals(0, e.code(), e.err());
+        assertEquals(64, e.lines().get(0).get("embedding").size());
+        Result bad = run("init", "--arch", "vit-z-99", "--out", out.toString());
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("vit-z-99"));
+    }
+}
