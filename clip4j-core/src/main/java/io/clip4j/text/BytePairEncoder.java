@@ -13,19 +13,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * one symbol, until no adjacent pair has a rank.
  *
  * <p>Symbols are interned as ints (symbol id = vocabulary id where the vocabulary has it) so the merge loop
- * compares ints; a merge (left, right) is one long key. Results are cached per piece in a bounded
- * thread-safe cache (cleared when full).
+ * compares ints; a merge (left, right) is one long key in an open-addressing table. Results are cached per
+ * piece in a bounded thread-safe cache (cleared when full).
  */
 final class BytePairEncoder {
     static final String END_OF_WORD = "</w>";
 
-    /** Symbol strings by symbol id. */
-    private final List<String> symbols = new ArrayList<>();
-    private final Map<String, Integer> symbolIds = new HashMap<>();
-    /** Vocabulary id of each symbol, or -1 if the vocabulary lacks it. */
-    private int[] vocabIdOfSymbol;
-    /** (left symbol << 32 | right symbol) → (rank << 32 | merged symbol). */
-    private final Map<Long, Long> merges = new HashMap<>();
+    /** Symbol → vocabulary id; a symbol's id is its vocabulary id when it has one. */
+    private final Map<String, Integer> vocab;
+    /** Symbols that merges produce but the vocabulary lacks, numbered from vocabLimit on. */
+    private final Map<String, Integer> extraIds = new HashMap<>();
+    private final List<String> extraSymbols = new ArrayList<>();
+    /** Vocabulary symbols by id; ids from vocabLimit on are the extra symbols. */
+    private final String[] vocabSymbols;
+    private final int vocabLimit;
+    /** The merge table: (left, right) → rank and merged symbol, open addressing. */
+    private final MergeTable merges;
     /** Symbol ids of the 0x144 possible byte characters, alone and with "</w>". */
     private final int[] charSymbol = new int[0x144];
     private final int[] charEndSymbol = new int[0x144];
@@ -34,53 +37,98 @@ final class BytePairEncoder {
     private final int maxCacheEntries;
 
     /**
-     * @param vocab        symbol → vocabulary id (vocab.json)
-     * @param mergeList    merges in rank order, each {left, right}
+     * @param vocab           symbol → vocabulary id (vocab.json); ids must be non-negative
+     * @param mergeList       merges in rank order, each {left, right}
      * @param maxCacheEntries cache bound
      */
     BytePairEncoder(Map<String, Integer> vocab, List<String[]> mergeList, int maxCacheEntries) {
         this.maxCacheEntries = maxCacheEntries;
-        // Intern every vocabulary symbol first, in id order, so symbol id == vocab id for dense vocabularies.
+        this.vocab = vocab;
         int maxId = -1;
         for (int id : vocab.values()) maxId = Math.max(maxId, id);
-        String[] byId = new String[maxId + 1];
-        for (var e : vocab.entrySet()) byId[e.getValue()] = e.getKey();
-        for (String s : byId) symbols.add(s);
-        for (int id = 0; id < byId.length; id++) if (byId[id] != null) symbolIds.put(byId[id], id);
+        this.vocabLimit = maxId + 1;
+        this.vocabSymbols = new String[vocabLimit];
+        for (var e : vocab.entrySet()) vocabSymbols[e.getValue()] = e.getKey();
         for (char c = 0; c < 0x144; c++) {
             if (ByteLevel.byteOf(c) < 0) continue;
             charSymbol[c] = intern(String.valueOf(c));
             charEndSymbol[c] = intern(c + END_OF_WORD);
         }
+        this.merges = new MergeTable(mergeList.size());
         for (int rank = 0; rank < mergeList.size(); rank++) {
             String[] m = mergeList.get(rank);
-            int left = intern(m[0]), right = intern(m[1]);
-            int merged = intern(m[0] + m[1]);
             // a repeated merge keeps its last rank, like dict(zip(merges, range(len(merges))))
-            merges.put(pairKey(left, right), ((long) rank << 32) | merged);
-        }
-        vocabIdOfSymbol = new int[symbols.size()];
-        for (int s = 0; s < vocabIdOfSymbol.length; s++) {
-            Integer v = symbols.get(s) == null ? null : vocab.get(symbols.get(s));
-            vocabIdOfSymbol[s] = v == null ? -1 : v;
+            merges.put(intern(m[0]), intern(m[1]), rank, intern(m[0] + m[1]));
         }
     }
 
+    /** The symbol id of a string: its vocabulary id, or a new id past the vocabulary. */
     private int intern(String s) {
-        Integer id = symbolIds.get(s);
+        Integer id = vocab.get(s);
         if (id != null) return id;
-        int nid = symbols.size();
-        symbols.add(s);
-        symbolIds.put(s, nid);
+        id = extraIds.get(s);
+        if (id != null) return id;
+        int nid = vocabLimit + extraSymbols.size();
+        extraSymbols.add(s);
+        extraIds.put(s, nid);
         return nid;
     }
 
-    private static long pairKey(int left, int right) {
-        return ((long) left << 32) | (right & 0xFFFFFFFFL);
+    private String symbol(int id) {
+        return id < vocabLimit ? vocabSymbols[id] : extraSymbols.get(id - vocabLimit);
+    }
+
+    /**
+     * (left, right) → (rank &lt;&lt; 32 | merged) with long keys in an open-addressing table (linear probing),
+     * avoiding boxed map entries: ~49k merges are built at every load.
+     */
+    private static final class MergeTable {
+        private final long[] keys;
+        private final long[] values;
+        private final int mask;
+        private int size;
+
+        MergeTable(int expected) {
+            int cap = Integer.highestOneBit(Math.max(4, expected * 2 - 1)) << 1;
+            keys = new long[cap];
+            values = new long[cap];
+            java.util.Arrays.fill(keys, -1L);
+            mask = cap - 1;
+        }
+
+        private static long key(int left, int right) {
+            return ((long) left << 32) | (right & 0xFFFFFFFFL);
+        }
+
+        private int slot(long k) {
+            long h = k * 0x9E3779B97F4A7C15L;
+            return (int) (h >>> 40) & mask;
+        }
+
+        void put(int left, int right, int rank, int merged) {
+            long k = key(left, right);
+            int s = slot(k);
+            while (keys[s] != -1L && keys[s] != k) s = (s + 1) & mask;
+            if (keys[s] == -1L) size++;
+            keys[s] = k;
+            values[s] = ((long) rank << 32) | merged;
+        }
+
+        /** rank &lt;&lt; 32 | merged, or Long.MAX_VALUE if the pair never merges. */
+        long get(int left, int right) {
+            long k = key(left, right);
+            int s = slot(k);
+            while (true) {
+                long ks = keys[s];
+                if (ks == k) return values[s];
+                if (ks == -1L) return Long.MAX_VALUE;
+                s = (s + 1) & mask;
+            }
+        }
     }
 
     int mergeCount() {
-        return merges.size();
+        return merges.size;
     }
 
     /**
@@ -93,9 +141,9 @@ final class BytePairEncoder {
         int[] syms = bpe(byteChars);
         int[] ids = new int[syms.length];
         for (int i = 0; i < syms.length; i++) {
-            int v = vocabIdOfSymbol.length > syms[i] ? vocabIdOfSymbol[syms[i]] : -1;
-            if (v < 0) throw new IllegalStateException("BPE symbol not in vocabulary: " + symbols.get(syms[i]));
-            ids[i] = v;
+            // symbol ids below vocabLimit are vocabulary ids (dense or not: holes are never produced)
+            if (syms[i] >= vocabLimit) throw new IllegalStateException("BPE symbol not in vocabulary: " + symbol(syms[i]));
+            ids[i] = syms[i];
         }
         if (cache.size() >= maxCacheEntries) cache.clear();
         cache.put(byteChars, ids);
@@ -105,7 +153,7 @@ final class BytePairEncoder {
     /** The BPE symbols of one piece as strings (e.g. "art", "station</w>"). */
     List<String> symbolsOf(String byteChars) {
         List<String> out = new ArrayList<>();
-        for (int s : bpe(byteChars)) out.add(symbols.get(s));
+        for (int s : bpe(byteChars)) out.add(symbol(s));
         return out;
     }
 
@@ -125,8 +173,8 @@ final class BytePairEncoder {
             long best = Long.MAX_VALUE;
             int first = -1, second = -1;
             for (int i = 0; i + 1 < len; i++) {
-                Long m = merges.get(pairKey(word[i], word[i + 1]));
-                if (m != null && m < best) { best = m; first = word[i]; second = word[i + 1]; }
+                long m = merges.get(word[i], word[i + 1]);
+                if (m < best) { best = m; first = word[i]; second = word[i + 1]; }
             }
             if (best == Long.MAX_VALUE) break;
             int merged = (int) best;

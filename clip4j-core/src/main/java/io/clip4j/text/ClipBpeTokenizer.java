@@ -3,8 +3,6 @@ package io.clip4j.text;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.BufferedReader;
 import java.io.FileNotFoundException;
@@ -49,8 +47,13 @@ public final class ClipBpeTokenizer implements Tokenizer {
      * @param contextLength default row length for {@link #tokenize(List)}
      */
     public ClipBpeTokenizer(Map<String, Integer> vocab, List<String[]> merges, int contextLength) {
+        this(new HashMap<>(vocab), merges, contextLength, true);
+    }
+
+    /** vocab is owned by the new tokenizer (not copied); the flag only tells this constructor apart. */
+    private ClipBpeTokenizer(HashMap<String, Integer> vocab, List<String[]> merges, int contextLength, boolean owned) {
         if (contextLength < 2) throw new IllegalArgumentException("context length must be at least 2, got " + contextLength);
-        this.vocab = Map.copyOf(vocab);
+        this.vocab = vocab;
         Integer sot = vocab.get(PreTokenizer.SOT), eot = vocab.get(PreTokenizer.EOT);
         if (sot == null || eot == null) {
             throw new IllegalArgumentException("vocabulary lacks " + (sot == null ? PreTokenizer.SOT : PreTokenizer.EOT));
@@ -62,6 +65,8 @@ public final class ClipBpeTokenizer implements Tokenizer {
             if (id < 0) throw new IllegalArgumentException("negative token id in vocabulary: " + id);
             maxId = Math.max(maxId, id);
         }
+        // ids index arrays; a CLIP vocabulary is dense (0..size-1)
+        if (maxId > 4L * vocab.size() + 1024) throw new IllegalArgumentException("vocabulary ids are too sparse: max id " + maxId + " for " + vocab.size() + " entries");
         this.decoder = new String[maxId + 1];
         for (var e : vocab.entrySet()) decoder[e.getValue()] = e.getKey();
         this.bpe = new BytePairEncoder(vocab, merges, CACHE_ENTRIES);
@@ -83,33 +88,45 @@ public final class ClipBpeTokenizer implements Tokenizer {
         int ctx = DEFAULT_CONTEXT_LENGTH;
         Path config = modelDir.resolve(CONFIG_FILE);
         if (Files.isRegularFile(config)) {
-            JsonNode max = new ObjectMapper().readTree(config.toFile()).path("model_max_length");
-            if (max.isNumber() && max.asDouble() >= 2 && max.asDouble() <= 1_000_000) ctx = max.asInt();
+            double max = readModelMaxLength(config);
+            if (max >= 2 && max <= 1_000_000) ctx = (int) max;
         }
-        return new ClipBpeTokenizer(readVocab(vocabPath), readMerges(mergesPath), ctx);
+        return new ClipBpeTokenizer(readVocab(vocabPath), readMerges(mergesPath), ctx, true);
+    }
+
+    /** The top-level "model_max_length" number of tokenizer_config.json, or NaN. */
+    private static double readModelMaxLength(Path config) throws IOException {
+        try (JsonParser p = new JsonFactory().createParser(config.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) return Double.NaN;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                if (name.equals("model_max_length") && v.isNumeric()) return p.getDoubleValue();
+                p.skipChildren();
+            }
+        }
+        return Double.NaN;
     }
 
     private static void requireFile(Path p) throws FileNotFoundException {
         if (!Files.isRegularFile(p)) throw new FileNotFoundException("tokenizer file missing: " + p);
     }
 
-    /** vocab.json: one JSON object of symbol → id, read with the streaming parser. */
-    static Map<String, Integer> readVocab(Path path) throws IOException {
-        Map<String, Integer> vocab = new HashMap<>(65_536);
-        try (JsonParser p = new JsonFactory().createParser(path.toFile())) {
-            if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("not a JSON object: " + path);
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String symbol = p.currentName();
-                if (p.nextToken() != JsonToken.VALUE_NUMBER_INT) throw new IOException("id of " + symbol + " is not an integer in " + path);
-                vocab.put(symbol, p.getIntValue());
-            }
-        }
-        return vocab;
+    /** vocab.json: one JSON object of symbol → id. */
+    static HashMap<String, Integer> readVocab(Path path) throws IOException {
+        return VocabJson.read(path);
     }
 
     /**
+     * At most this many merges are used: 49152 - 256 - 2, the slice {@code merges[1:49152-256-2+1]} that both
+     * simple_tokenizer.py and Hugging Face's CLIPTokenizer take (256 byte symbols, 256 with "&lt;/w&gt;",
+     * these merges and 2 special tokens make the 49,408-entry vocabulary).
+     */
+    public static final int MAX_MERGES = 49152 - 256 - 2;
+
+    /**
      * merges.txt: a "#version" header line, then one merge per line, "left right" (split on whitespace as
-     * Python's str.split() does); blank lines are ignored.
+     * Python's str.split() does); blank lines are ignored, and lines after the first {@link #MAX_MERGES}.
      */
     static List<String[]> readMerges(Path path) throws IOException {
         List<String[]> merges = new ArrayList<>(50_000);
@@ -126,6 +143,7 @@ public final class ClipBpeTokenizer implements Tokenizer {
                 String right = t.substring(sp + 1).strip();
                 if (right.isEmpty() || indexOfWhitespace(right) >= 0) throw new IOException("bad merge line: '" + line + "' in " + path);
                 merges.add(new String[]{left, right});
+                if (merges.size() == MAX_MERGES) break;
             }
         }
         return merges;

@@ -32,11 +32,13 @@ final class HtmlUnescape {
     /** ftfy's HTML_ENTITY_RE: only references that are closed by ';'. */
     private static final Pattern FTFY_ENTITY = Pattern.compile("&#?[0-9A-Za-z]{1,24};");
 
-    // (declared after the patterns: building the ftfy table calls unescape)
-    /** html.entities.html5: name (without '&amp;', possibly ending in ';') → replacement text. */
-    private static final Map<String, String> HTML5 = loadHtml5();
-    /** ftfy's chardata.HTML_ENTITIES: "&amp;name;" → replacement, including the upper-cased extras. */
-    private static final Map<String, String> FTFY_ENTITIES = buildFtfyEntities();
+    /** The tables, loaded on first use (most text has no '&amp;' at all). */
+    private static final class Tables {
+        /** html.entities.html5: name (without '&amp;', possibly ending in ';') → replacement text. */
+        static final Map<String, String> HTML5 = loadHtml5();
+        /** ftfy's chardata.HTML_ENTITIES: "&amp;name;" → replacement, including the upper-cased extras. */
+        static final Map<String, String> FTFY_ENTITIES = buildFtfyEntities();
+    }
 
     /** Python's html.unescape(s). */
     static String unescape(String s) {
@@ -69,13 +71,13 @@ final class HtmlUnescape {
             if (isInvalidCodepoint(num)) return "";
             return Character.toString(num);
         }
-        String v = HTML5.get(ref);
+        String v = Tables.HTML5.get(ref);
         if (v != null) return v;
         // the longest prefix (at least 2 code points) that is a known name, keeping the rest as text
         int[] cps = ref.codePoints().toArray();
         for (int x = cps.length - 1; x > 1; x--) {
             String prefix = new String(cps, 0, x);
-            v = HTML5.get(prefix);
+            v = Tables.HTML5.get(prefix);
             if (v != null) return v + new String(cps, x, cps.length - x);
         }
         return "&" + ref;
@@ -122,7 +124,7 @@ final class HtmlUnescape {
         int last = 0;
         while (m.find()) {
             String ref = m.group();
-            String repl = FTFY_ENTITIES.get(ref);
+            String repl = Tables.FTFY_ENTITIES.get(ref);
             if (repl == null) {
                 repl = ref;
                 if (ref.startsWith("&#")) {
@@ -145,12 +147,12 @@ final class HtmlUnescape {
      */
     private static Map<String, String> buildFtfyEntities() {
         Map<String, String> m = new HashMap<>();
-        for (var e : HTML5.entrySet()) {
+        for (var e : Tables.HTML5.entrySet()) {
             String name = e.getKey();
             if (!name.endsWith(";")) continue;
             m.put("&" + name, e.getValue());
         }
-        for (var e : HTML5.entrySet()) {
+        for (var e : Tables.HTML5.entrySet()) {
             String name = e.getKey();
             if (!name.endsWith(";")) continue;
             // names are ASCII, so Python's lower()/upper() on them are the ASCII ones

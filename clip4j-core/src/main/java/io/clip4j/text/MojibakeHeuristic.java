@@ -1,5 +1,6 @@
 package io.clip4j.text;
 
+import java.util.BitSet;
 import java.util.regex.Pattern;
 
 /**
@@ -7,10 +8,11 @@ import java.util.regex.Pattern;
  * sequence that is far more likely to be mis-decoded UTF-8 than intended?) and {@link #UTF8_DETECTOR}
  * (chardata.UTF8_DETECTOR_RE — runs that look like UTF-8 read as a single-byte code page).
  *
- * <p>Both are regular expressions over a few hundred characters that occur in UTF-8 mojibake, sorted into
- * categories. The categories and the rules are ftfy's data; they are reproduced exactly because whether
- * ftfy "fixes" a string depends on every one of them. Python's {@code \s} and {@code \w} are spelled out
- * (Java's are ASCII-only), and {@code .} matches anything but '\n' as in Python (UNIX_LINES).
+ * <p>Both are regular expressions in ftfy over a few hundred characters that occur in UTF-8 mojibake, sorted
+ * into categories. The categories and the rules are ftfy's data; they are reproduced exactly because whether
+ * ftfy "fixes" a string depends on every one of them. is_bad is evaluated with a small matcher over bit sets
+ * (see {@link #BADNESS}); the detector stays a java.util.regex pattern. Python's {@code \s}, {@code \w} and
+ * {@code .} are spelled out as Python defines them (Java's differ).
  */
 final class MojibakeHeuristic {
     private MojibakeHeuristic() {}
@@ -53,75 +55,200 @@ final class MojibakeHeuristic {
     static final String BOX = "\u2502\u250C\u2510\u2518\u251C\u2524\u252C\u253C\u2550-\u256C\u2580\u2584\u2588\u258C"
             + "\u2590\u2591\u2592\u2593";
 
-    /** Python re's \s (str.isspace). */
-    private static final String PY_SPACE = "[\\t\\n\\x0B\\f\\r\\x1C-\\x20\\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
-    /** Python re's \w: letters, anything numeric, underscore. */
-    private static final String PY_WORD = "[\\p{L}\\p{N}_]";
+    /** A set of code points: a bit per BMP character, plus whether supplementary characters belong. */
+    static final class CharSet {
+        private final BitSet bmp;
+        private final boolean supplementary;
 
-    private static String cls(String... parts) {
-        return "[" + String.join("", parts) + "]";
+        private CharSet(BitSet bmp, boolean supplementary) {
+            this.bmp = bmp;
+            this.supplementary = supplementary;
+        }
+
+        /** The characters of regex class bodies, e.g. "a-z.,?!" or a category; '-' between two chars is a range. */
+        static CharSet of(String... specs) {
+            BitSet b = new BitSet(0x10000);
+            for (String spec : specs) {
+                for (int i = 0; i < spec.length(); i++) {
+                    char c = spec.charAt(i);
+                    if (i + 2 < spec.length() && spec.charAt(i + 1) == '-') {
+                        b.set(c, spec.charAt(i + 2) + 1);
+                        i += 2;
+                    } else {
+                        b.set(c);
+                    }
+                }
+            }
+            return new CharSet(b, false);
+        }
+
+        /** Every code point for which the predicate holds (evaluated once over the BMP). */
+        static CharSet where(java.util.function.IntPredicate p, boolean supplementary) {
+            BitSet b = new BitSet(0x10000);
+            for (int c = 0; c < 0x10000; c++) if (p.test(c)) b.set(c);
+            return new CharSet(b, supplementary);
+        }
+
+        CharSet negate() {
+            BitSet b = (BitSet) bmp.clone();
+            b.flip(0, 0x10000);
+            return new CharSet(b, !supplementary);
+        }
+
+        boolean contains(int cp) {
+            return cp < 0x10000 ? bmp.get(cp) : supplementary;
+        }
     }
 
-    /** badness.BADNESS_RE: one alternative per line, in ftfy's order. */
-    private static final Pattern BADNESS = Pattern.compile(String.join("|",
-            cls(C1),
-            cls(BAD, LOWER_ACCENTED, UPPER_ACCENTED, BOX, START_PUNCTUATION, END_PUNCTUATION, CURRENCY, NUMERIC, LAW) + cls(BAD),
-            "[a-zA-Z]" + cls(LOWER_COMMON, UPPER_COMMON) + cls(BAD),
-            cls(BAD) + cls(LOWER_ACCENTED, UPPER_ACCENTED, BOX, START_PUNCTUATION, END_PUNCTUATION, CURRENCY, NUMERIC, LAW),
-            cls(LOWER_ACCENTED, LOWER_COMMON, BOX, END_PUNCTUATION, CURRENCY, NUMERIC) + cls(UPPER_ACCENTED),
-            cls(BOX, END_PUNCTUATION, CURRENCY, NUMERIC) + cls(LOWER_ACCENTED),
-            cls(LOWER_ACCENTED, BOX, END_PUNCTUATION) + cls(CURRENCY),
-            PY_SPACE + cls(UPPER_ACCENTED) + cls(CURRENCY),
-            cls(UPPER_ACCENTED, BOX) + cls(NUMERIC, LAW),
-            cls(LOWER_ACCENTED, UPPER_ACCENTED, BOX, CURRENCY, END_PUNCTUATION) + cls(START_PUNCTUATION) + cls(NUMERIC),
-            cls(LOWER_ACCENTED, UPPER_ACCENTED, CURRENCY, NUMERIC, BOX, LAW) + cls(END_PUNCTUATION) + cls(START_PUNCTUATION),
-            cls(CURRENCY, NUMERIC, BOX) + cls(START_PUNCTUATION),
-            "[a-z]" + cls(UPPER_ACCENTED) + cls(START_PUNCTUATION, CURRENCY),
-            cls(BOX) + cls(KAOMOJI),
-            cls(LOWER_ACCENTED, UPPER_ACCENTED, CURRENCY, NUMERIC, START_PUNCTUATION, END_PUNCTUATION, LAW) + cls(BOX),
-            cls(BOX) + cls(END_PUNCTUATION),
-            cls(LOWER_ACCENTED, UPPER_ACCENTED) + cls(START_PUNCTUATION, END_PUNCTUATION) + PY_WORD,
+    /** Python re's \s (str.isspace). */
+    private static final CharSet PY_SPACE = CharSet.where(PythonText::isSpace, false);
+    /** Python re's \w: letters, anything numeric, underscore (only letters/numbers exist beyond the BMP). */
+    private static final CharSet PY_WORD = CharSet.where(c -> Character.isLetter(c) || PreTokenizer.isNumber(c) || c == '_', true);
+    /** Python's '.' without DOTALL: anything but '\n'. */
+    private static final CharSet NOT_NEWLINE = CharSet.of("\n").negate();
+
+    /** One alternative of BADNESS_RE: a fixed sequence of character sets, one code point each. */
+    private record Rule(boolean atStart, CharSet[] seq, int optionalIndex) {
+        static Rule of(CharSet... seq) {
+            return new Rule(false, seq, -1);
+        }
+
+        /** Does the rule match the code points starting at index i of cps? */
+        boolean matchesAt(int[] cps, int i) {
+            if (atStart && i != 0) return false;
+            return matchFrom(cps, i, 0);
+        }
+
+        private boolean matchFrom(int[] cps, int i, int k) {
+            for (; k < seq.length; k++) {
+                if (k == optionalIndex) {
+                    // "X?" — greedy: try with X, then without
+                    if (i < cps.length && seq[k].contains(cps[i]) && matchFrom(cps, i + 1, k + 1)) return true;
+                    continue;
+                }
+                if (i >= cps.length || !seq[k].contains(cps[i])) return false;
+                i++;
+            }
+            return true;
+        }
+    }
+
+    private static CharSet set(String... parts) {
+        return CharSet.of(parts);
+    }
+
+    /**
+     * badness.BADNESS_RE, one rule per alternative in ftfy's order. It is evaluated as "does any rule match
+     * at any position" (re.search), so a hand-made matcher over bit sets replaces the regex: the same
+     * language, two orders of magnitude faster than java.util.regex with these large classes.
+     */
+    private static final Rule[] BADNESS = {
+            Rule.of(set(C1)),
+            Rule.of(set(BAD, LOWER_ACCENTED, UPPER_ACCENTED, BOX, START_PUNCTUATION, END_PUNCTUATION, CURRENCY, NUMERIC, LAW), set(BAD)),
+            Rule.of(set("a-zA-Z"), set(LOWER_COMMON, UPPER_COMMON), set(BAD)),
+            Rule.of(set(BAD), set(LOWER_ACCENTED, UPPER_ACCENTED, BOX, START_PUNCTUATION, END_PUNCTUATION, CURRENCY, NUMERIC, LAW)),
+            Rule.of(set(LOWER_ACCENTED, LOWER_COMMON, BOX, END_PUNCTUATION, CURRENCY, NUMERIC), set(UPPER_ACCENTED)),
+            Rule.of(set(BOX, END_PUNCTUATION, CURRENCY, NUMERIC), set(LOWER_ACCENTED)),
+            Rule.of(set(LOWER_ACCENTED, BOX, END_PUNCTUATION), set(CURRENCY)),
+            Rule.of(PY_SPACE, set(UPPER_ACCENTED), set(CURRENCY)),
+            Rule.of(set(UPPER_ACCENTED, BOX), set(NUMERIC, LAW)),
+            Rule.of(set(LOWER_ACCENTED, UPPER_ACCENTED, BOX, CURRENCY, END_PUNCTUATION), set(START_PUNCTUATION), set(NUMERIC)),
+            Rule.of(set(LOWER_ACCENTED, UPPER_ACCENTED, CURRENCY, NUMERIC, BOX, LAW), set(END_PUNCTUATION), set(START_PUNCTUATION)),
+            Rule.of(set(CURRENCY, NUMERIC, BOX), set(START_PUNCTUATION)),
+            Rule.of(set("a-z"), set(UPPER_ACCENTED), set(START_PUNCTUATION, CURRENCY)),
+            Rule.of(set(BOX), set(KAOMOJI)),
+            Rule.of(set(LOWER_ACCENTED, UPPER_ACCENTED, CURRENCY, NUMERIC, START_PUNCTUATION, END_PUNCTUATION, LAW), set(BOX)),
+            Rule.of(set(BOX), set(END_PUNCTUATION)),
+            Rule.of(set(LOWER_ACCENTED, UPPER_ACCENTED), set(START_PUNCTUATION, END_PUNCTUATION), PY_WORD),
             // the ligature œ not followed by an unaccented Latin letter
-            "[\u0152\u0153][^A-Za-z]",
+            Rule.of(set("\u0152\u0153"), set("A-Za-z").negate()),
             // a degree sign after a capital letter
-            cls(UPPER_ACCENTED) + "\u00B0",
+            Rule.of(set(UPPER_ACCENTED), set("\u00B0")),
             // common Windows-1252 two-character mojibake not covered above
-            "[\u00C2\u00C3\u00CE\u00D0]" + cls("\u20AC\u0153\u0160\u0161\u00A2\u00A3\u0178\u017E\u00A0\u00AD\u00AE\u00A9\u00B0\u00B7\u00BB",
-                    START_PUNCTUATION, END_PUNCTUATION, "\u2013\u2014\u00B4"),
-            "\u00D7[\u00B2\u00B3]",
+            Rule.of(set("\u00C2\u00C3\u00CE\u00D0"), set("\u20AC\u0153\u0160\u0161\u00A2\u00A3\u0178\u017E\u00A0\u00AD\u00AE\u00A9\u00B0\u00B7\u00BB",
+                    START_PUNCTUATION, END_PUNCTUATION, "\u2013\u2014\u00B4")),
+            Rule.of(set("\u00D7"), set("\u00B2\u00B3")),
             // Windows-1252 mojibake of Arabic: four characters, because the 'common' ones are involved
-            "[\u00D8\u00D9]" + cls(COMMON, CURRENCY, BAD, NUMERIC, START_PUNCTUATION, "\u0178\u0160\u00AE\u00B0\u00B5\u00BB")
-                    + "[\u00D8\u00D9]" + cls(COMMON, CURRENCY, BAD, NUMERIC, START_PUNCTUATION, "\u0178\u0160\u00AE\u00B0\u00B5\u00BB"),
+            Rule.of(set("\u00D8\u00D9"), set(COMMON, CURRENCY, BAD, NUMERIC, START_PUNCTUATION, "\u0178\u0160\u00AE\u00B0\u00B5\u00BB"),
+                    set("\u00D8\u00D9"), set(COMMON, CURRENCY, BAD, NUMERIC, START_PUNCTUATION, "\u0178\u0160\u00AE\u00B0\u00B5\u00BB")),
             // Windows-1252 mojibake starting three-character sequences of South Asian scripts
-            "\u00E0[\u00B2\u00B5\u00B9\u00BC\u00BD\u00BE]",
+            Rule.of(set("\u00E0"), set("\u00B2\u00B5\u00B9\u00BC\u00BD\u00BE")),
             // MacRoman mojibake
-            "\u221A[\u00B1\u2202\u2020\u2260\u00AE\u2122\u00B4\u2264\u2265\u00A5\u00B5\u00F8]",
-            "\u2248[\u00B0\u00A2]",
-            "\u201A\u00C4[\u00EC\u00EE\u00EF\u00F2\u00F4\u00FA\u00F9\u00FB\u2020\u00B0\u00A2\u03C0]",
-            "\u201A[\u00E2\u00F3][\u00E0\u00E4\u00B0\u00EA]",
+            Rule.of(set("\u221A"), set("\u00B1\u2202\u2020\u2260\u00AE\u2122\u00B4\u2264\u2265\u00A5\u00B5\u00F8")),
+            Rule.of(set("\u2248"), set("\u00B0\u00A2")),
+            Rule.of(set("\u201A"), set("\u00C4"), set("\u00EC\u00EE\u00EF\u00F2\u00F4\u00FA\u00F9\u00FB\u2020\u00B0\u00A2\u03C0")),
+            Rule.of(set("\u201A"), set("\u00E2\u00F3"), set("\u00E0\u00E4\u00B0\u00EA")),
             // Windows-1251 mojibake of U+2000-range characters
-            "\u0432\u0402",
+            Rule.of(set("\u0432"), set("\u0402")),
             // Windows-1251 mojibake of Latin-1 / Cyrillic: three characters required
-            "[\u0412\u0413\u0420\u0421]" + cls(C1, BAD, START_PUNCTUATION, END_PUNCTUATION, CURRENCY, "\u00B0\u00B5") + "[\u0412\u0413\u0420\u0421]",
+            Rule.of(set("\u0412\u0413\u0420\u0421"), set(C1, BAD, START_PUNCTUATION, END_PUNCTUATION, CURRENCY, "\u00B0\u00B5"),
+                    set("\u0412\u0413\u0420\u0421")),
             // Windows-1251 on top of Latin-1 mojibake of Windows-1252, with a Latin letter nearby
-            "\u0413\u045E\u0412\u0402\u0412.[A-Za-z ]",
+            Rule.of(set("\u0413"), set("\u045E"), set("\u0412"), set("\u0402"), set("\u0412"), NOT_NEWLINE, set("A-Za-z ")),
             // Windows-1252 encodings of 'à' and 'á', and of U+00A0 itself
-            "\u00C3[\u00A0\u00A1]",
-            "[a-z]" + PY_SPACE + "?[\u00C3\u00C2][ ]",
-            "^[\u00C3\u00C2][ ]",
+            Rule.of(set("\u00C3"), set("\u00A0\u00A1")),
+            new Rule(false, new CharSet[]{set("a-z"), PY_SPACE, set("\u00C3\u00C2"), set(" ")}, 1),
+            new Rule(true, new CharSet[]{set("\u00C3\u00C2"), set(" ")}, -1),
             // Â before a character it encodes, when that character is common
-            cls("a-z.,?!", END_PUNCTUATION) + "\u00C2" + cls(" ", START_PUNCTUATION, END_PUNCTUATION),
+            Rule.of(set("a-z.,?!", END_PUNCTUATION), set("\u00C2"), set(" ", START_PUNCTUATION, END_PUNCTUATION)),
             // Windows-1253 mojibake of U+2000-range characters
-            "\u03B2\u20AC[\u2122\u00A0\u0386\u00AD\u00AE\u00B0]",
+            Rule.of(set("\u03B2"), set("\u20AC"), set("\u2122\u00A0\u0386\u00AD\u00AE\u00B0")),
             // Windows-1253 mojibake of Latin-1 / Greek
-            "[\u0392\u0393\u039E\u039F]" + cls(C1, BAD, START_PUNCTUATION, END_PUNCTUATION, CURRENCY, "\u00B0") + "[\u0392\u0393\u039E\u039F]",
+            Rule.of(set("\u0392\u0393\u039E\u039F"), set(C1, BAD, START_PUNCTUATION, END_PUNCTUATION, CURRENCY, "\u00B0"),
+                    set("\u0392\u0393\u039E\u039F")),
             // Windows-1257 mojibake of U+2000-range characters
-            "\u0101\u20AC"),
-            Pattern.UNIX_LINES);
+            Rule.of(set("\u0101"), set("\u20AC")),
+    };
+
+    /**
+     * Every rule needs at least one non-ASCII character from the categories above, so text without any of
+     * them cannot be bad (a quick exit for ordinary text).
+     */
+    private static final CharSet ANY_CLUE = set(COMMON, C1, BAD, LAW, CURRENCY, START_PUNCTUATION, END_PUNCTUATION, NUMERIC,
+            KAOMOJI, UPPER_ACCENTED, LOWER_ACCENTED, UPPER_COMMON, LOWER_COMMON, BOX,
+            "\u0152\u0153\u00C2\u00C3\u00CE\u00D0\u00D7\u00D8\u00D9\u00E0\u221A\u2248\u201A\u0432\u0412\u0413\u0420\u0421\u03B2\u0101");
+
+    /**
+     * For each character below U+0500, a bit mask of the rules whose first set contains it; rules are only
+     * tried at positions whose character can start them. Higher characters are looked up in FIRST_HIGH.
+     */
+    private static final int LOW = 0x500;
+    private static final long[] FIRST_LOW = new long[LOW];
+    private static final CharSet FIRST_HIGH;
+
+    static {
+        if (BADNESS.length > 64) throw new AssertionError("rule masks hold 64 rules");
+        BitSet high = new BitSet();
+        for (int k = 0; k < BADNESS.length; k++) {
+            CharSet first = BADNESS[k].seq()[0];
+            for (int c = 0; c < 0x10000; c++) {
+                if (!first.contains(c)) continue;
+                if (c < LOW) FIRST_LOW[c] |= 1L << k; else high.set(c);
+            }
+        }
+        FIRST_HIGH = new CharSet(high, false);
+    }
+
+    private static long rulesStartingWith(int cp) {
+        if (cp < LOW) return FIRST_LOW[cp];
+        if (!FIRST_HIGH.contains(cp)) return 0;
+        long m = 0;
+        for (int k = 0; k < BADNESS.length; k++) if (BADNESS[k].seq()[0].contains(cp)) m |= 1L << k;
+        return m;
+    }
 
     /** badness.is_bad: true iff any badness rule matches somewhere in the text. */
     static boolean isBad(String text) {
-        return BADNESS.matcher(text).find();
+        boolean clue = false;
+        for (int i = 0, n = text.length(); i < n && !clue; i++) clue = ANY_CLUE.contains(text.charAt(i));
+        if (!clue) return false;
+        int[] cps = text.codePoints().toArray();
+        for (int i = 0; i < cps.length; i++) {
+            for (long m = rulesStartingWith(cps[i]); m != 0; m &= m - 1) {
+                if (BADNESS[Long.numberOfTrailingZeros(m)].matchesAt(cps, i)) return true;
+            }
+        }
+        return false;
     }
 
     // ---- chardata.UTF8_CLUES: characters that bytes of a UTF-8 sequence decode to in the supported code pages ----
@@ -158,6 +285,10 @@ final class MojibakeHeuristic {
      * continuation characters), not preceded by a strict continuation character (so a few characters are
      * not "fixed" in the middle of a larger garble).
      */
+    private static String cls(String... parts) {
+        return "[" + String.join("", parts) + "]";
+    }
+
     static final Pattern UTF8_DETECTOR = Pattern.compile(
             "(?<!" + cls(UTF8_CONTINUATION_STRICT) + ")("
                     + cls(UTF8_FIRST_OF_2) + cls(UTF8_CONTINUATION)

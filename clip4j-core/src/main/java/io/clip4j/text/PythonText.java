@@ -79,7 +79,7 @@ final class PythonText {
                 repl = "i\u0307";
             } else if (cp == 0x3A3) {
                 repl = isFinalSigma(s, i) ? "\u03C2" : "\u03C3";
-            } else if ((lc = Character.toLowerCase(cp)) != cp) {
+            } else if ((lc = Character.toLowerCase(cp)) != cp && !isNewerThanPython311(cp)) {
                 repl = Character.toString(lc);
             }
             if (repl != null) {
@@ -91,6 +91,16 @@ final class PythonText {
             i += len;
         }
         return sb == null ? s : sb.toString();
+    }
+
+    /**
+     * Capital letters whose lowercase mapping Java knows (Unicode 16) but Python 3.11 (Unicode 14) does not,
+     * because the letters were added in Unicode 15/16: Cyrillic TJE U+1C89, Latin U+A7CB, U+A7CC, U+A7DA,
+     * U+A7DC and Garay capitals U+10D50..U+10D65. Python leaves them unchanged.
+     */
+    private static boolean isNewerThanPython311(int cp) {
+        return cp == 0x1C89 || cp == 0xA7CB || cp == 0xA7CC || cp == 0xA7DA || cp == 0xA7DC
+                || (cp >= 0x10D50 && cp <= 0x10D65);
     }
 
     /**

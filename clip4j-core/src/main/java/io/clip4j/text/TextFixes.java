@@ -73,11 +73,13 @@ final class TextFixes {
     }
 
     /**
-     * WIDTH_MAP of fix_character_width: the ideographic space U+3000 becomes ' ', and every character of
+     * WIDTH_MAP of fix_character_width (built on first use): the ideographic space U+3000 becomes ' ', and every character of
      * the Halfwidth and Fullwidth Forms block U+FF01..U+FFEF becomes its NFKC form (ＡＢＣ → ABC,
      * halfwidth katakana → katakana). Null entries are unchanged.
      */
-    private static final String[] WIDTH_MAP = buildWidthMap();
+    private static final class Width {
+        static final String[] MAP = buildWidthMap();
+    }
 
     private static String[] buildWidthMap() {
         String[] m = new String[0xFFF0 - 0xFF01];
@@ -89,12 +91,12 @@ final class TextFixes {
         return m;
     }
 
-    /** fix_character_width (see {@link #WIDTH_MAP}). */
+    /** fix_character_width (see {@link Width}). */
     static String fixCharacterWidth(String s) {
         StringBuilder sb = null;
         for (int i = 0, n = s.length(); i < n; i++) {
             char c = s.charAt(i);
-            String r = c == '\u3000' ? " " : (c >= 0xFF01 && c < 0xFFF0 ? WIDTH_MAP[c - 0xFF01] : null);
+            String r = c == '\u3000' ? " " : (c >= 0xFF01 && c < 0xFFF0 ? Width.MAP[c - 0xFF01] : null);
             if (r != null && sb == null) sb = new StringBuilder(n).append(s, 0, i);
             if (sb != null) {
                 if (r != null) sb.append(r); else sb.append(c);
@@ -168,6 +170,10 @@ final class TextFixes {
 
     /** unicodedata.normalize('NFC', s). */
     static String nfc(String s) {
+        // ASCII is always NFC (and this skips loading the normalisation data for plain text)
+        boolean ascii = true;
+        for (int i = 0, n = s.length(); i < n && ascii; i++) ascii = s.charAt(i) < 0x80;
+        if (ascii) return s;
         return Normalizer.isNormalized(s, Normalizer.Form.NFC) ? s : Normalizer.normalize(s, Normalizer.Form.NFC);
     }
 }
