@@ -126,14 +126,4 @@ class ClipBpeTokenizerTest {
             pool.shutdown();
         }
     }
-
-    @Test
-    void loadsQuickly() throws IOException {
-        long t0 = System.nanoTime();
-        ClipBpeTokenizer t = ClipBpeTokenizer.load(hfDir);
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertEquals(49408, t.vocabSize());
-        // the target is well under 300 ms; the bound here leaves room for a loaded shared test machine
-        assertTrue(ms < 3000, "load took " + ms + " ms");
-    }
 }
