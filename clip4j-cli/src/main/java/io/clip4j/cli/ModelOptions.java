@@ -1,6 +1,7 @@
 package io.clip4j.cli;
 
 import io.clip4j.Clip4jException;
+import io.clip4j.io.Hub;
 import io.clip4j.model.ClipModel;
 import io.clip4j.model.ModelConfig;
 import picocli.CommandLine.Option;
@@ -10,17 +11,28 @@ import java.nio.file.Path;
 
 /** The options every model-using command shares. */
 final class ModelOptions {
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory (Hugging Face or OpenCLIP layout).")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = {"Model directory (Hugging Face or OpenCLIP layout), or a Hugging Face",
+            "repository id (org/name[@revision]) downloaded once into ~/.cache/clip4j/hub (HF_ENDPOINT, HF_TOKEN, CLIP4J_CACHE apply)."})
+    String model;
 
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "Directory with vocab.json and merges.txt, when the model directory has none.")
     Path tokenizer;
 
+    private Path resolved;
+
+    /** The model folder: --model as a directory, or downloaded from the Hub when it is a repository id. */
     Path modelDir() {
+        if (resolved != null) return resolved;
         if (model == null) throw new Clip4jException("no model given: pass --model DIR (a Hugging Face or OpenCLIP model directory)");
-        if (!Files.isDirectory(model)) throw new Clip4jException("model directory not found: " + model);
-        if (!ModelConfig.isModelDir(model)) throw new Clip4jException(model + " is not a model directory: expected config.json (Hugging Face) or open_clip_config.json (OpenCLIP)");
-        return model;
+        Path dir = Path.of(model);
+        if (!Files.isDirectory(dir) && Hub.looksLikeRepoId(model) && !model.startsWith(".")) {
+            System.err.println("clip4j: fetching " + model + " …");
+            dir = Hub.fromEnvironment().download(model, null);
+        }
+        if (!Files.isDirectory(dir)) throw new Clip4jException("model directory not found: " + model);
+        if (!ModelConfig.isModelDir(dir)) throw new Clip4jException(dir + " is not a model directory: expected config.json (Hugging Face) or open_clip_config.json (OpenCLIP)");
+        resolved = dir;
+        return dir;
     }
 
     ClipModel load() {
