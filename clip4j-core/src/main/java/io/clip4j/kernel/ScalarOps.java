@@ -42,16 +42,18 @@ public final class ScalarOps {
 
     static float quickGelu(float v) { return v / (1f + (float) Math.exp(-1.702f * v)); }
 
-    static float gelu(float x) { double v = x; return (float) (0.5 * v * (1.0 + Erf.erf(v / Math.sqrt(2.0)))); }
+    /** 0.5x(1 + erf(x/√2)) = 0.5x·erfc(−x/√2): erfc keeps full relative precision where 1 + erf would cancel (x ≪ 0). */
+    static float gelu(float x) { double v = x; return (float) (0.5 * v * Erf.erfc(-v * 0.70710678118654752440)); }
 
     private static final double TANH_K = Math.sqrt(2.0 / Math.PI);
 
-    static float geluTanh(float x) { double v = x; return (float) (0.5 * v * (1.0 + Math.tanh(TANH_K * (v + 0.044715 * v * v * v)))); }
+    /** 0.5x(1 + tanh y) written as x / (1 + e^(−2y)) (the same function; no cancellation of 1 + tanh y for x ≪ 0). */
+    static float geluTanh(float x) { double v = x; return (float) (v / (1.0 + Math.exp(-2.0 * TANH_K * (v + 0.044715 * v * v * v)))); }
 
     /** x[n] = x · sigmoid(1.702 x), in place, over the first n values. */
     public static void quickGelu(float[] x, int n) { for (int i = 0; i < n; i++) x[i] = quickGelu(x[i]); }
 
-    /** x[n] = 0.5 x (1 + erf(x / √2)), in place (exact GELU, erf in double). */
+    /** x[n] = 0.5 x (1 + erf(x / √2)), in place (exact GELU, erfc in double). */
     public static void gelu(float[] x, int n) { for (int i = 0; i < n; i++) x[i] = gelu(x[i]); }
 
     /** x[n] = 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), in place. */

@@ -43,15 +43,19 @@ final class VecMath {
      * Numerical Recipes' erfcc), with u² split exactly (fma) so the exponent keeps its precision for large u.
      */
     static FloatVector gelu(FloatVector x) {
-        FloatVector u = x.abs().mul(INV_SQRT2);
-        FloatVector ec = erfcNonNeg(u);
+        FloatVector xc = x.max(-14f).min(14f);                   // |x|/√2 ≤ 9.9: erfc there is below float's range anyway
+        FloatVector u = xc.abs().mul(INV_SQRT2);
+        FloatVector hi = xc.mul(xc);
+        FloatVector lo = xc.fma(xc, hi.neg());                   // x² = hi + lo exactly, so u² = hi/2 + lo/2 exactly
+        FloatVector ec = erfc(u, hi.mul(0.5f), lo.mul(0.5f));
+        ec = ec.blend(0f, x.abs().compare(VectorOperators.GT, 14f));
         VectorMask<Float> neg = x.compare(VectorOperators.LT, 0f);
         FloatVector f = ec.neg().add(2f).blend(ec, neg);
         return x.mul(0.5f).mul(f);
     }
 
-    /** erfc(u) for u ≥ 0 (relative error ~2e-7 in float). */
-    static FloatVector erfcNonNeg(FloatVector u) {
+    /** erfc(u) for u ≥ 0 given u² = uuHi + uuLo (relative error ~2e-7 in float). */
+    static FloatVector erfc(FloatVector u, FloatVector uuHi, FloatVector uuLo) {
         FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector t = one.div(u.fma(FloatVector.broadcast(S, 0.5f), one));
         FloatVector p = t.fma(FloatVector.broadcast(S, 0.17087277f), FloatVector.broadcast(S, -0.82215223f));
@@ -63,14 +67,18 @@ final class VecMath {
         p = p.fma(t, c(0.37409196f));
         p = p.fma(t, c(1.00002368f));
         p = p.fma(t, c(-1.26551223f));
-        FloatVector uu = u.mul(u);
-        FloatVector lo = u.fma(u, uu.neg());            // u² − fl(u²), exactly
-        FloatVector e = p.sub(uu).lanewise(VectorOperators.EXP);
-        return t.mul(e).mul(one.sub(lo));                // exp(−lo) ≈ 1 − lo, |lo| ≤ ulp(u²)/2
+        FloatVector e = p.sub(uuHi).lanewise(VectorOperators.EXP);
+        return t.mul(e).mul(one.sub(uuLo));                      // exp(−lo) ≈ 1 − lo, |lo| ≤ ulp(u²)
     }
 
-    /** Scalar twin of {@link #erfcNonNeg} (same formula, for tails). */
-    static float erfcNonNeg(float u) {
+    /** erfc(u) for u ≥ 0 (u² rounded once; see {@link #erfc(FloatVector, FloatVector, FloatVector)}). */
+    static FloatVector erfcNonNeg(FloatVector u) {
+        FloatVector uu = u.mul(u);
+        return erfc(u, uu, u.fma(u, uu.neg()));
+    }
+
+    /** Scalar twin of {@link #erfc(FloatVector, FloatVector, FloatVector)} (same formula, for tails). */
+    static float erfc(float u, float uuHi, float uuLo) {
         float t = 1f / (1f + 0.5f * u);
         float p = Math.fma(t, 0.17087277f, -0.82215223f);
         p = Math.fma(p, t, 1.48851587f);
@@ -81,10 +89,10 @@ final class VecMath {
         p = Math.fma(p, t, 0.37409196f);
         p = Math.fma(p, t, 1.00002368f);
         p = Math.fma(p, t, -1.26551223f);
-        float uu = u * u;
-        float lo = Math.fma(u, u, -uu);
-        return t * (float) Math.exp(p - uu) * (1f - lo);
+        return t * (float) Math.exp(p - uuHi) * (1f - uuLo);
     }
+
+    static float erfcNonNeg(float u) { float uu = u * u; return erfc(u, uu, Math.fma(u, u, -uu)); }
 
     static float quickGelu(float x) { return x / (1f + (float) Math.exp(-1.702f * x)); }
 
@@ -94,7 +102,11 @@ final class VecMath {
     }
 
     static float gelu(float x) {
-        float ec = erfcNonNeg(Math.abs(x) * INV_SQRT2);
+        if (Float.isNaN(x)) return x;
+        float ax = Math.abs(x);
+        if (ax > 14f) return x < 0 ? -0f * x : x;
+        float hi = x * x, lo = Math.fma(x, x, -hi);
+        float ec = erfc(ax * INV_SQRT2, 0.5f * hi, 0.5f * lo);
         return 0.5f * x * (x < 0 ? ec : 2f - ec);
     }
 
