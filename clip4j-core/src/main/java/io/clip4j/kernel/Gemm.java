@@ -27,6 +27,12 @@ final class Gemm {
     static final int KC = Math.max(16, Integer.getInteger("clip4j.gemm.kc", 256));
     static final int MC = Math.max(MR, Integer.getInteger("clip4j.gemm.mc", 96) / MR * MR);
     static final int NC = Math.max(NR, Integer.getInteger("clip4j.gemm.nc", 384) / NR * NR);
+    /** Up to this many rows the product is a matrix-vector one (see {@link #gemv}). */
+    static final int GEMV_N = Integer.getInteger("clip4j.gemm.gemvN", 3);
+    /** Up to this many rows (and fewer rows than channels) the product is computed transposed, see {@link #matmulSmallN}. */
+    static final int SMALL_N = Math.min(NC, Integer.getInteger("clip4j.gemm.smallN", 192));
+    /** Channels per chunk of the small-N path (bounds its accumulator buffer). */
+    static final int SMALL_OC = Math.max(MR, Integer.getInteger("clip4j.gemm.smallOC", 512) / MR * MR);
     /** Below this many multiply-adds a call runs on the calling thread only. */
     static final long PARALLEL_MIN_MACS = Long.getLong("clip4j.gemm.parallelMinMacs", 1L << 20);
 
@@ -35,6 +41,10 @@ final class Gemm {
         final float[] bPack = new float[KC * NC];
         final float[] aTail = new float[MR * KC];
         final float[] cTile = new float[MR * NR];
+        /** Channel-major accumulator of the small-N path: SMALL_OC (+ MR slack) channels × SMALL_N (+ NR) rows. */
+        final float[] cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)];
+        final float[] row = new float[SMALL_OC + MR];
+        final float[] red = new float[VL];
     }
 
     private static final ThreadLocal<Workspace> WS = ThreadLocal.withInitial(Workspace::new);
@@ -51,10 +61,18 @@ final class Gemm {
                 for (int o = 0; o < OC; o++) out[n * OC + o] = VecMath.apply(act, bias == null ? 0f : bias[o]);
             return;
         }
-        int panels = (OC + NR - 1) / NR;
-        int panelsPerBlock = NC / NR;
         long macs = (long) N * C * OC;
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
+        if (N <= GEMV_N) {
+            gemv(out, inp, w, bias, N, C, OC, act, threads);
+            return;
+        }
+        if (N <= SMALL_N && N < OC) {
+            matmulSmallN(out, inp, w, bias, N, C, OC, act, threads);
+            return;
+        }
+        int panels = (OC + NR - 1) / NR;
+        int panelsPerBlock = NC / NR;
         int colTasks = (panels + panelsPerBlock - 1) / panelsPerBlock;
         int rowTasks = 1;
         if (threads > 1) {
@@ -78,6 +96,136 @@ final class Gemm {
             int r0 = (int) ((long) rowPanels * ri / rt) * MR, r1 = Math.min(N, (int) ((long) rowPanels * (ri + 1) / rt) * MR);
             tile(out, inp, w, bias, N, C, OC, act, r0, r1, p0, p1);
         });
+    }
+
+    /**
+     * Few rows, many channels (a text sequence, a batch of pooled embeddings): packing the weight would cost about as
+     * much as the product, so compute outᵀ = W · inpᵀ instead: the micro-kernel broadcasts 6 weight rows straight from
+     * {@code w} and streams the (cheaply) packed input panels; the 6 × NR tile is transposed into out in the epilogue.
+     * Tasks split the output channels; each packs the whole input for itself (N·C, small here).
+     */
+    private static void matmulSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC,
+                                     Activation act, int threads) {
+        int groups = (OC + MR - 1) / MR;
+        int tasks = threads <= 1 ? 1 : Math.min(groups, 2 * threads);
+        if (tasks == 1) {
+            tileSmallN(out, inp, w, bias, N, C, OC, act, 0, OC);
+            return;
+        }
+        Parallel.forEach(tasks, threads, t -> {
+            int o0 = (int) ((long) groups * t / tasks) * MR, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * MR);
+            tileSmallN(out, inp, w, bias, N, C, OC, act, o0, o1);
+        });
+    }
+
+    /**
+     * Channels [o0, o1) of out for all N rows, by the transposed product (see {@link #matmulSmallN}), in chunks of
+     * SMALL_OC channels: per K block the input is packed into NR-row panels and the 6 × NR kernel tiles accumulate into a
+     * channel-major buffer cT[o][n] (contiguous vector stores); after the last K block cT is transposed into out with the
+     * bias and the activation.
+     */
+    private static void tileSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act,
+                                   int o0, int o1) {
+        Workspace ws = WS.get();
+        float[] bp = ws.bPack;
+        int npan = (N + NR - 1) / NR, ldt = npan * NR;
+        float[] cT = ws.cT;
+        for (int oc0 = o0; oc0 < o1; oc0 += SMALL_OC) {
+            int oc1 = Math.min(o1, oc0 + SMALL_OC);
+            for (int k0 = 0; k0 < C; k0 += KC) {
+                int kc = Math.min(KC, C - k0);
+                int mode = k0 == 0 ? STORE : ACCUMULATE;
+                packB(inp, C, N, 0, npan, k0, kc, bp);        // input rows play the weight's part: panels of NR rows
+                for (int o = oc0; o < oc1; o += MR) {
+                    int mr = Math.min(MR, oc1 - o);
+                    float[] a = w;
+                    int aOff = o * C + k0, lda = C;
+                    if (mr < MR) {
+                        a = ws.aTail;
+                        aOff = 0;
+                        lda = kc;
+                        for (int r = 0; r < MR; r++) {
+                            if (r < mr) System.arraycopy(w, (o + r) * C + k0, a, r * kc, kc);
+                            else java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+                        }
+                    }
+                    for (int p = 0; p < npan; p++)
+                        kernel(a, aOff, lda, bp, p * kc * NR, kc, cT, (o - oc0) * ldt + p * NR, ldt, null, 0, mode);
+                }
+            }
+            // out[n, oc0..oc1) = act(cT[·, n] + bias)
+            float[] row = ws.row;
+            int width = oc1 - oc0;
+            for (int n = 0; n < N; n++) {
+                for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
+                int j = 0, ob = n * OC + oc0;
+                for (; j + VL <= width; j += VL) {
+                    FloatVector v = FloatVector.fromArray(S, row, j);
+                    if (bias != null) v = v.add(FloatVector.fromArray(S, bias, oc0 + j));
+                    if (act != Activation.NONE) v = VecMath.apply(act, v);
+                    v.intoArray(out, ob + j);
+                }
+                for (; j < width; j++) {
+                    float v = row[j] + (bias == null ? 0f : bias[oc0 + j]);
+                    out[ob + j] = VecMath.apply(act, v);
+                }
+            }
+        }
+    }
+
+    /** One to three rows: memory-bound dot products of the input rows with 4 weight rows at a time; no packing. */
+    private static void gemv(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act, int threads) {
+        int groups = (OC + 3) / 4;
+        int tasks = threads <= 1 ? 1 : Math.min(groups, 4 * threads);
+        Parallel.forEach(tasks, threads, t -> {
+            int o0 = (int) ((long) groups * t / tasks) * 4, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * 4);
+            float[] red = WS.get().red;
+            for (int n = 0; n < N; n++) {
+                int io = n * C;
+                int o = o0;
+                for (; o + 4 <= o1; o += 4) {
+                    int w0 = o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+                    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+                    int k = 0;
+                    for (; k + VL <= C; k += VL) {
+                        FloatVector x = FloatVector.fromArray(S, inp, io + k);
+                        a0 = FloatVector.fromArray(S, w, w0 + k).fma(x, a0);
+                        a1 = FloatVector.fromArray(S, w, w1 + k).fma(x, a1);
+                        a2 = FloatVector.fromArray(S, w, w2 + k).fma(x, a2);
+                        a3 = FloatVector.fromArray(S, w, w3 + k).fma(x, a3);
+                    }
+                    float s0 = sum(a0, red), s1 = sum(a1, red), s2 = sum(a2, red), s3 = sum(a3, red);
+                    for (; k < C; k++) {
+                        float x = inp[io + k];
+                        s0 += x * w[w0 + k]; s1 += x * w[w1 + k]; s2 += x * w[w2 + k]; s3 += x * w[w3 + k];
+                    }
+                    int oo = n * OC + o;
+                    if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
+                    out[oo] = VecMath.apply(act, s0);
+                    out[oo + 1] = VecMath.apply(act, s1);
+                    out[oo + 2] = VecMath.apply(act, s2);
+                    out[oo + 3] = VecMath.apply(act, s3);
+                }
+                for (; o < o1; o++) {
+                    int wo = o * C;
+                    FloatVector a0 = FloatVector.zero(S);
+                    int k = 0;
+                    for (; k + VL <= C; k += VL)
+                        a0 = FloatVector.fromArray(S, w, wo + k).fma(FloatVector.fromArray(S, inp, io + k), a0);
+                    float s0 = sum(a0, red);
+                    for (; k < C; k++) s0 += inp[io + k] * w[wo + k];
+                    out[n * OC + o] = VecMath.apply(act, s0 + (bias == null ? 0f : bias[o]));
+                }
+            }
+        });
+    }
+
+    /** Lane sum in a fixed order (reduceLanes may add in another order before and after JIT compilation). */
+    private static float sum(FloatVector v, float[] red) {
+        v.intoArray(red, 0);
+        float s = 0f;
+        for (int i = 0; i < VL; i++) s += red[i];
+        return s;
     }
 
     private static void checkLen(float[] a, long need, String name) {
