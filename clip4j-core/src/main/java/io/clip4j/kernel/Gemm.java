@@ -24,13 +24,15 @@ final class Gemm {
 
     static final int MR = 6;
     static final int NR = 2 * VL;
-    static final int KC = Math.max(16, Integer.getInteger("clip4j.gemm.kc", 256));
+    static final int KC = Math.max(16, Integer.getInteger("clip4j.gemm.kc", 1024));
     static final int MC = Math.max(MR, Integer.getInteger("clip4j.gemm.mc", 96) / MR * MR);
     static final int NC = Math.max(NR, Integer.getInteger("clip4j.gemm.nc", 384) / NR * NR);
     /** Up to this many rows the product is a matrix-vector one (see {@link #gemv}). */
     static final int GEMV_N = Integer.getInteger("clip4j.gemm.gemvN", 3);
     /** Up to this many rows (and fewer rows than channels) the product is computed transposed, see {@link #matmulSmallN}. */
     static final int SMALL_N = Math.min(NC, Integer.getInteger("clip4j.gemm.smallN", 192));
+    /** K block of the small-N path. */
+    static final int SMALL_KC = Math.max(16, Integer.getInteger("clip4j.gemm.smallKC", 256));
     /** Channels per chunk of the small-N path (bounds its accumulator buffer). */
     static final int SMALL_OC = Math.max(MR, Integer.getInteger("clip4j.gemm.smallOC", 512) / MR * MR);
     /** Below this many multiply-adds a call runs on the calling thread only. */
@@ -38,8 +40,8 @@ final class Gemm {
 
     /** Per-thread scratch: the packed weight block, a zero-padded copy of tail rows, a tile for partial outputs. */
     private static final class Workspace {
-        final float[] bPack = new float[KC * NC];
-        final float[] aTail = new float[MR * KC];
+        final float[] bPack = new float[Math.max(KC * NC, SMALL_KC * ((SMALL_N + NR - 1) / NR * NR))];
+        final float[] aTail = new float[MR * Math.max(KC, SMALL_KC)];
         final float[] cTile = new float[MR * NR];
         /** Channel-major accumulator of the small-N path: SMALL_OC (+ MR slack) channels × SMALL_N (+ NR) rows. */
         final float[] cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)];
@@ -132,8 +134,8 @@ final class Gemm {
         float[] cT = ws.cT;
         for (int oc0 = o0; oc0 < o1; oc0 += SMALL_OC) {
             int oc1 = Math.min(o1, oc0 + SMALL_OC);
-            for (int k0 = 0; k0 < C; k0 += KC) {
-                int kc = Math.min(KC, C - k0);
+            for (int k0 = 0; k0 < C; k0 += SMALL_KC) {
+                int kc = Math.min(SMALL_KC, C - k0);
                 int mode = k0 == 0 ? STORE : ACCUMULATE;
                 packB(inp, C, N, 0, npan, k0, kc, bp);        // input rows play the weight's part: panels of NR rows
                 for (int o = oc0; o < oc1; o += MR) {
