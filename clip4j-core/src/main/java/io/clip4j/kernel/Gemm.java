@@ -1,0 +1,383 @@
+package io.clip4j.kernel;
+
+import static io.clip4j.kernel.Vec.S;
+import static io.clip4j.kernel.Vec.VL;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Packed, register-blocked GEMM for out[N,OC] = act(inp[N,C] · W[OC,C]ᵀ + bias).
+ *
+ * <p>Layout: the weight is packed per call, KC rows of k at a time, into panels of NR = 2 vectors of output channels
+ * (panel-major, then k, then the NR channels: the transpose the micro-kernel wants). The input is not packed: the
+ * micro-kernel broadcasts A straight from MR = 6 rows of {@code inp} (six contiguous streams), so only row tails go
+ * through a zero-padded copy. The micro-kernel keeps a 6 × NR block of out in 12 vector accumulators
+ * (6×16 floats on AVX2, 6×32 on AVX-512) and per k does 2 loads, 6 broadcasts, 12 FMAs. The epilogue adds the bias
+ * (first K block) or the partial sum already in out (later K blocks) and applies the activation (last K block).
+ *
+ * <p>Threads: the OC panels are cut into column blocks of at most NC channels (and, when there are fewer blocks than
+ * threads, the rows too); each task packs its own weight block into a per-thread workspace and sweeps all its rows,
+ * so packing is amortised over N and no task shares scratch with another.
+ */
+final class Gemm {
+    private Gemm() {}
+
+    static final int MR = 6;
+    static final int NR = 2 * VL;
+    static final int KC = Math.max(16, Integer.getInteger("clip4j.gemm.kc", 1024));
+    static final int MC = Math.max(MR, Integer.getInteger("clip4j.gemm.mc", 96) / MR * MR);
+    static final int NC = Math.max(NR, Integer.getInteger("clip4j.gemm.nc", 384) / NR * NR);
+    /** Up to this many rows the product is a matrix-vector one (see {@link #gemv}). */
+    static final int GEMV_N = Integer.getInteger("clip4j.gemm.gemvN", 3);
+    /** Up to this many rows (and fewer rows than channels) the product is computed transposed, see {@link #matmulSmallN}. */
+    static final int SMALL_N = Math.min(NC, Integer.getInteger("clip4j.gemm.smallN", 192));
+    /** K block of the small-N path. */
+    static final int SMALL_KC = Math.max(16, Integer.getInteger("clip4j.gemm.smallKC", 256));
+    /** Channels per chunk of the small-N path (bounds its accumulator buffer). */
+    static final int SMALL_OC = Math.max(MR, Integer.getInteger("clip4j.gemm.smallOC", 512) / MR * MR);
+    /** Below this many multiply-adds a call runs on the calling thread only. */
+    static final long PARALLEL_MIN_MACS = Long.getLong("clip4j.gemm.parallelMinMacs", 1L << 20);
+
+    /** Per-thread scratch: the packed weight block, a zero-padded copy of tail rows, a tile for partial outputs. */
+    private static final class Workspace {
+        final float[] bPack = new float[Math.max(KC * NC, SMALL_KC * ((SMALL_N + NR - 1) / NR * NR))];
+        final float[] aTail = new float[MR * Math.max(KC, SMALL_KC)];
+        final float[] cTile = new float[MR * NR];
+        /** Channel-major accumulator of the small-N path: SMALL_OC (+ MR slack) channels × SMALL_N (+ NR) rows. */
+        final float[] cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)];
+        final float[] row = new float[SMALL_OC + MR];
+        final float[] red = new float[VL];
+    }
+
+    private static final ThreadLocal<Workspace> WS = ThreadLocal.withInitial(Workspace::new);
+
+    static void matmul(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act) {
+        if (N < 0 || C < 0 || OC < 0) throw new IllegalArgumentException("negative shape");
+        checkLen(out, (long) N * OC, "out");
+        checkLen(inp, (long) N * C, "inp");
+        checkLen(w, (long) OC * C, "weight");
+        if (bias != null) checkLen(bias, OC, "bias");
+        if (N == 0 || OC == 0) return;
+        if (C == 0) {
+            for (int n = 0; n < N; n++)
+                for (int o = 0; o < OC; o++) out[n * OC + o] = VecMath.apply(act, bias == null ? 0f : bias[o]);
+            return;
+        }
+        long macs = (long) N * C * OC;
+        int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
+        if (N <= GEMV_N) {
+            gemv(out, inp, w, bias, N, C, OC, act, threads);
+            return;
+        }
+        if (N <= SMALL_N && N < OC) {
+            matmulSmallN(out, inp, w, bias, N, C, OC, act, threads);
+            return;
+        }
+        int panels = (OC + NR - 1) / NR;
+        int panelsPerBlock = NC / NR;
+        int colTasks = (panels + panelsPerBlock - 1) / panelsPerBlock;
+        int rowTasks = 1;
+        if (threads > 1) {
+            // a multiple of the thread count, for balance, while column blocks stay at least 2 panels wide
+            int want = (colTasks + threads - 1) / threads * threads;
+            colTasks = Math.max(1, Math.min(want, panels / 2));
+            if (colTasks < threads) {
+                int rowPanels = (N + MR - 1) / MR;
+                rowTasks = Math.max(1, Math.min((threads + colTasks - 1) / colTasks, rowPanels / 4));
+            }
+        }
+        final int ct = colTasks, rt = rowTasks;
+        if (ct * rt == 1) {
+            tile(out, inp, w, bias, N, C, OC, act, 0, N, 0, panels);
+            return;
+        }
+        Parallel.forEach(ct * rt, threads, task -> {
+            int ci = task % ct, ri = task / ct;
+            int p0 = (int) ((long) panels * ci / ct), p1 = (int) ((long) panels * (ci + 1) / ct);
+            int rowPanels = (N + MR - 1) / MR;
+            int r0 = (int) ((long) rowPanels * ri / rt) * MR, r1 = Math.min(N, (int) ((long) rowPanels * (ri + 1) / rt) * MR);
+            tile(out, inp, w, bias, N, C, OC, act, r0, r1, p0, p1);
+        });
+    }
+
+    /**
+     * Few rows, many channels (a text sequence, a batch of pooled embeddings): packing the weight would cost about as
+     * much as the product, so compute outᵀ = W · inpᵀ instead: the micro-kernel broadcasts 6 weight rows straight from
+     * {@code w} and streams the (cheaply) packed input panels; the 6 × NR tile is transposed into out in the epilogue.
+     * Tasks split the output channels; each packs the whole input for itself (N·C, small here).
+     */
+    private static void matmulSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC,
+                                     Activation act, int threads) {
+        int groups = (OC + MR - 1) / MR;
+        int tasks = threads <= 1 ? 1 : Math.min(groups, 2 * threads);
+        if (tasks == 1) {
+            tileSmallN(out, inp, w, bias, N, C, OC, act, 0, OC);
+            return;
+        }
+        Parallel.forEach(tasks, threads, t -> {
+            int o0 = (int) ((long) groups * t / tasks) * MR, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * MR);
+            tileSmallN(out, inp, w, bias, N, C, OC, act, o0, o1);
+        });
+    }
+
+    /**
+     * Channels [o0, o1) of out for all N rows, by the transposed product (see {@link #matmulSmallN}), in chunks of
+     * SMALL_OC channels: per K block the input is packed into NR-row panels and the 6 × NR kernel tiles accumulate into a
+     * channel-major buffer cT[o][n] (contiguous vector stores); after the last K block cT is transposed into out with the
+     * bias and the activation.
+     */
+    private static void tileSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act,
+                                   int o0, int o1) {
+        Workspace ws = WS.get();
+        float[] bp = ws.bPack;
+        int npan = (N + NR - 1) / NR, ldt = npan * NR;
+        float[] cT = ws.cT;
+        for (int oc0 = o0; oc0 < o1; oc0 += SMALL_OC) {
+            int oc1 = Math.min(o1, oc0 + SMALL_OC);
+            for (int k0 = 0; k0 < C; k0 += SMALL_KC) {
+                int kc = Math.min(SMALL_KC, C - k0);
+                int mode = k0 == 0 ? STORE : ACCUMULATE;
+                packB(inp, C, N, 0, npan, k0, kc, bp);        // input rows play the weight's part: panels of NR rows
+                for (int o = oc0; o < oc1; o += MR) {
+                    int mr = Math.min(MR, oc1 - o);
+                    float[] a = w;
+                    int aOff = o * C + k0, lda = C;
+                    if (mr < MR) {
+                        a = ws.aTail;
+                        aOff = 0;
+                        lda = kc;
+                        for (int r = 0; r < MR; r++) {
+                            if (r < mr) System.arraycopy(w, (o + r) * C + k0, a, r * kc, kc);
+                            else java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+                        }
+                    }
+                    for (int p = 0; p < npan; p++)
+                        kernel(a, aOff, lda, bp, p * kc * NR, kc, cT, (o - oc0) * ldt + p * NR, ldt, null, 0, mode);
+                }
+            }
+            // out[n, oc0..oc1) = act(cT[·, n] + bias)
+            float[] row = ws.row;
+            int width = oc1 - oc0;
+            for (int n = 0; n < N; n++) {
+                for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
+                int j = 0, ob = n * OC + oc0;
+                for (; j + VL <= width; j += VL) {
+                    FloatVector v = FloatVector.fromArray(S, row, j);
+                    if (bias != null) v = v.add(FloatVector.fromArray(S, bias, oc0 + j));
+                    if (act != Activation.NONE) v = VecMath.apply(act, v);
+                    v.intoArray(out, ob + j);
+                }
+                for (; j < width; j++) {
+                    float v = row[j] + (bias == null ? 0f : bias[oc0 + j]);
+                    out[ob + j] = VecMath.apply(act, v);
+                }
+            }
+        }
+    }
+
+    /** One to three rows: memory-bound dot products of the input rows with 4 weight rows at a time; no packing. */
+    private static void gemv(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act, int threads) {
+        int groups = (OC + 3) / 4;
+        int tasks = threads <= 1 ? 1 : Math.min(groups, 4 * threads);
+        Parallel.forEach(tasks, threads, t -> {
+            int o0 = (int) ((long) groups * t / tasks) * 4, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * 4);
+            float[] red = WS.get().red;
+            for (int n = 0; n < N; n++) {
+                int io = n * C;
+                int o = o0;
+                for (; o + 4 <= o1; o += 4) {
+                    int w0 = o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+                    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+                    int k = 0;
+                    for (; k + VL <= C; k += VL) {
+                        FloatVector x = FloatVector.fromArray(S, inp, io + k);
+                        a0 = FloatVector.fromArray(S, w, w0 + k).fma(x, a0);
+                        a1 = FloatVector.fromArray(S, w, w1 + k).fma(x, a1);
+                        a2 = FloatVector.fromArray(S, w, w2 + k).fma(x, a2);
+                        a3 = FloatVector.fromArray(S, w, w3 + k).fma(x, a3);
+                    }
+                    float s0 = sum(a0, red), s1 = sum(a1, red), s2 = sum(a2, red), s3 = sum(a3, red);
+                    for (; k < C; k++) {
+                        float x = inp[io + k];
+                        s0 += x * w[w0 + k]; s1 += x * w[w1 + k]; s2 += x * w[w2 + k]; s3 += x * w[w3 + k];
+                    }
+                    int oo = n * OC + o;
+                    if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
+                    out[oo] = VecMath.apply(act, s0);
+                    out[oo + 1] = VecMath.apply(act, s1);
+                    out[oo + 2] = VecMath.apply(act, s2);
+                    out[oo + 3] = VecMath.apply(act, s3);
+                }
+                for (; o < o1; o++) {
+                    int wo = o * C;
+                    FloatVector a0 = FloatVector.zero(S);
+                    int k = 0;
+                    for (; k + VL <= C; k += VL)
+                        a0 = FloatVector.fromArray(S, w, wo + k).fma(FloatVector.fromArray(S, inp, io + k), a0);
+                    float s0 = sum(a0, red);
+                    for (; k < C; k++) s0 += inp[io + k] * w[wo + k];
+                    out[n * OC + o] = VecMath.apply(act, s0 + (bias == null ? 0f : bias[o]));
+                }
+            }
+        });
+    }
+
+    /** Lane sum in a fixed order (reduceLanes may add in another order before and after JIT compilation). */
+    private static float sum(FloatVector v, float[] red) {
+        v.intoArray(red, 0);
+        float s = 0f;
+        for (int i = 0; i < VL; i++) s += red[i];
+        return s;
+    }
+
+    private static void checkLen(float[] a, long need, String name) {
+        if (a.length < need) throw new IllegalArgumentException(name + " has " + a.length + " values, needs " + need);
+    }
+
+    /** Rows [r0,r1) × panels [p0,p1) (panel p = channels p·NR .. p·NR+NR), the whole K range, in column blocks of NC. */
+    private static void tile(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act,
+                             int r0, int r1, int p0, int p1) {
+        Workspace ws = WS.get();
+        float[] bp = ws.bPack;
+        int perBlock = NC / NR;
+        for (int pb = p0; pb < p1; pb += perBlock) {
+            int pe = Math.min(p1, pb + perBlock);
+            for (int k0 = 0; k0 < C; k0 += KC) {
+                int kc = Math.min(KC, C - k0);
+                boolean first = k0 == 0, last = k0 + kc == C;
+                packB(w, C, OC, pb, pe, k0, kc, bp);
+                for (int i0 = r0; i0 < r1; i0 += MC) {
+                    int i1 = Math.min(r1, i0 + MC);
+                    for (int p = pb; p < pe; p++) {
+                        int bOff = (p - pb) * kc * NR;
+                        int col0 = p * NR;
+                        int ncols = Math.min(NR, OC - col0);
+                        for (int i = i0; i < i1; i += MR) {
+                            int mr = Math.min(MR, i1 - i);
+                            if (mr == MR && ncols == NR) {
+                                kernel(inp, i * C + k0, C, bp, bOff, kc, out, i * OC + col0, OC, bias, col0,
+                                        !first ? ACCUMULATE : bias != null ? STORE_BIAS : STORE);
+                                if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
+                            } else {
+                                edge(ws, inp, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs W[p·NR + j, k0 + k] for panels [pb,pe) into bp[(p−pb)·kc·NR + k·NR + j], zero beyond OC. */
+    private static void packB(float[] w, int C, int OC, int pb, int pe, int k0, int kc, float[] bp) {
+        for (int p = pb; p < pe; p++) {
+            int base = (p - pb) * kc * NR;
+            for (int j = 0; j < NR; j++) {
+                int o = p * NR + j;
+                if (o < OC) {
+                    int src = o * C + k0;
+                    for (int k = 0; k < kc; k++) bp[base + k * NR + j] = w[src + k];
+                } else {
+                    for (int k = 0; k < kc; k++) bp[base + k * NR + j] = 0f;
+                }
+            }
+        }
+    }
+
+    /** A tile with fewer than MR rows or NR columns: compute the full tile into scratch, then merge the valid part. */
+    private static void edge(Workspace ws, float[] inp, int i, int mr, int C, int k0, int kc, int bOff,
+                             float[] out, int OC, int col0, int ncols, float[] bias, boolean first, boolean last, Activation act) {
+        float[] a = inp;
+        int aOff = i * C + k0, lda = C;
+        if (mr < MR) {
+            a = ws.aTail;
+            aOff = 0;
+            lda = kc;
+            for (int r = 0; r < MR; r++) {
+                if (r < mr) System.arraycopy(inp, (i + r) * C + k0, a, r * kc, kc);
+                else java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+            }
+        }
+        float[] ct = ws.cTile;
+        kernel(a, aOff, lda, ws.bPack, bOff, kc, ct, 0, NR, null, 0, STORE);
+        for (int r = 0; r < mr; r++) {
+            int oo = (i + r) * OC + col0;
+            for (int j = 0; j < ncols; j++) {
+                float v = ct[r * NR + j] + (first ? (bias == null ? 0f : bias[col0 + j]) : out[oo + j]);
+                out[oo + j] = last ? VecMath.apply(act, v) : v;
+            }
+        }
+    }
+
+    /** Epilogue modes of the micro-kernel. */
+    static final int STORE = 0, STORE_BIAS = 1, ACCUMULATE = 2;
+
+    /** c[6, NR] (= or +=) a[6, kc] · bPanel[kc, NR]; a rows at aOff + r·lda; c rows at cOff + r·ldc. */
+    static void kernel(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
+                       float[] c, int cOff, int ldc, float[] bias, int biasOff, int mode) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        int a0 = aOff, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        int bo = bOff;
+        for (int k = 0; k < kc; k++, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            FloatVector b1 = FloatVector.fromArray(S, b, bo + VL);
+            FloatVector av = FloatVector.broadcast(S, a[a0 + k]);
+            c00 = b0.fma(av, c00); c01 = b1.fma(av, c01);
+            av = FloatVector.broadcast(S, a[a1 + k]);
+            c10 = b0.fma(av, c10); c11 = b1.fma(av, c11);
+            av = FloatVector.broadcast(S, a[a2 + k]);
+            c20 = b0.fma(av, c20); c21 = b1.fma(av, c21);
+            av = FloatVector.broadcast(S, a[a3 + k]);
+            c30 = b0.fma(av, c30); c31 = b1.fma(av, c31);
+            av = FloatVector.broadcast(S, a[a4 + k]);
+            c40 = b0.fma(av, c40); c41 = b1.fma(av, c41);
+            av = FloatVector.broadcast(S, a[a5 + k]);
+            c50 = b0.fma(av, c50); c51 = b1.fma(av, c51);
+        }
+        // epilogue written out in place: a helper taking the accumulators would not be inlined and would box them
+        if (mode == STORE) {
+            c00.intoArray(c, cOff); c01.intoArray(c, cOff + VL);
+            c10.intoArray(c, cOff + ldc); c11.intoArray(c, cOff + ldc + VL);
+            c20.intoArray(c, cOff + 2 * ldc); c21.intoArray(c, cOff + 2 * ldc + VL);
+            c30.intoArray(c, cOff + 3 * ldc); c31.intoArray(c, cOff + 3 * ldc + VL);
+            c40.intoArray(c, cOff + 4 * ldc); c41.intoArray(c, cOff + 4 * ldc + VL);
+            c50.intoArray(c, cOff + 5 * ldc); c51.intoArray(c, cOff + 5 * ldc + VL);
+        } else if (mode == STORE_BIAS) {
+            FloatVector bb0 = FloatVector.fromArray(S, bias, biasOff), bb1 = FloatVector.fromArray(S, bias, biasOff + VL);
+            c00.add(bb0).intoArray(c, cOff); c01.add(bb1).intoArray(c, cOff + VL);
+            c10.add(bb0).intoArray(c, cOff + ldc); c11.add(bb1).intoArray(c, cOff + ldc + VL);
+            c20.add(bb0).intoArray(c, cOff + 2 * ldc); c21.add(bb1).intoArray(c, cOff + 2 * ldc + VL);
+            c30.add(bb0).intoArray(c, cOff + 3 * ldc); c31.add(bb1).intoArray(c, cOff + 3 * ldc + VL);
+            c40.add(bb0).intoArray(c, cOff + 4 * ldc); c41.add(bb1).intoArray(c, cOff + 4 * ldc + VL);
+            c50.add(bb0).intoArray(c, cOff + 5 * ldc); c51.add(bb1).intoArray(c, cOff + 5 * ldc + VL);
+        } else {
+            c00.add(FloatVector.fromArray(S, c, cOff)).intoArray(c, cOff);
+            c01.add(FloatVector.fromArray(S, c, cOff + VL)).intoArray(c, cOff + VL);
+            c10.add(FloatVector.fromArray(S, c, cOff + ldc)).intoArray(c, cOff + ldc);
+            c11.add(FloatVector.fromArray(S, c, cOff + ldc + VL)).intoArray(c, cOff + ldc + VL);
+            c20.add(FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc);
+            c21.add(FloatVector.fromArray(S, c, cOff + 2 * ldc + VL)).intoArray(c, cOff + 2 * ldc + VL);
+            c30.add(FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc);
+            c31.add(FloatVector.fromArray(S, c, cOff + 3 * ldc + VL)).intoArray(c, cOff + 3 * ldc + VL);
+            c40.add(FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc);
+            c41.add(FloatVector.fromArray(S, c, cOff + 4 * ldc + VL)).intoArray(c, cOff + 4 * ldc + VL);
+            c50.add(FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc);
+            c51.add(FloatVector.fromArray(S, c, cOff + 5 * ldc + VL)).intoArray(c, cOff + 5 * ldc + VL);
+        }
+    }
+
+    /** Applies act in place to rows [0, mr) × cols [0, ncols) of c at cOff (row stride ldc). */
+    private static void activate(float[] c, int cOff, int ldc, int mr, int ncols, Activation act) {
+        for (int r = 0; r < mr; r++) {
+            int o = cOff + r * ldc;
+            int j = 0;
+            for (; j + VL <= ncols; j += VL) VecMath.apply(act, FloatVector.fromArray(S, c, o + j)).intoArray(c, o + j);
+            for (; j < ncols; j++) c[o + j] = VecMath.apply(act, c[o + j]);
+        }
+    }
+}
