@@ -258,7 +258,7 @@ def fmt(st, digits=2, unit=""):
 
 
 def best(summaries, key, higher_is_better):
-    cands = [s for s in summaries if s.get(key)]
+    cands = [s for s in summaries if s.get(key) and math.isfinite(s[key]["median"])]
     if not cands:
         return None
     return (max if higher_is_better else min)(cands, key=lambda s: s[key]["median"])
@@ -280,6 +280,10 @@ def markdown(res) -> str:
              ""]
     if res.get("clip4j_missing"):
         lines += [f"**clip4j half not run:** {res['clip4j_missing']}", ""]
+    busy = max(float(res["machine"][k].split()[0]) for k in ("loadavg_start", "loadavg_end"))
+    if busy > 0.5 * res["machine"]["nproc"]:
+        lines += [f"**Warning:** the machine was busy (1-minute load average up to {busy:.1f} on "
+                  f"{res['machine']['nproc']} CPUs): treat these timings as a smoke test.", ""]
 
     rows = [
         # label, key, higher is better, digits, unit, ratio = clip4j / torch (rates) or torch / clip4j (times)
@@ -313,8 +317,8 @@ def markdown(res) -> str:
                      f"{ratio(c, bb and bb[key], higher)} |")
     if res.get("bf16_note"):
         lines += ["", res["bf16_note"] + "."]
-    if pad:
-        bp = best(pad, "captions_per_s", True)
+    bp = best(pad, "captions_per_s", True)
+    if bp:
         c = c4.get("captions_per_s") if c4 else None
         lines += ["", f"Extra: PyTorch captions/s with each batch cut after its longest caption "
                       f"(HF padding=True; clip.tokenize pads to 77): {fmt(bp['captions_per_s'])} "
