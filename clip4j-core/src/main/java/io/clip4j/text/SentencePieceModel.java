@@ -60,6 +60,9 @@ public final class SentencePieceModel {
             precompiledCharsmap = precompiledCharsmap == null ? new byte[0] : precompiledCharsmap;
             name = name == null ? "" : name;
         }
+        /** A copy of the charsmap blob (empty when the normaliser is the identity). */
+        @Override
+        public byte[] precompiledCharsmap() { return precompiledCharsmap.clone(); }
         /** The same spec with another add_dummy_prefix (what HF's SiglipTokenizer does to its copy). */
         public NormalizerSpec withAddDummyPrefix(boolean v) {
             return new NormalizerSpec(name, precompiledCharsmap, v, removeExtraWhitespaces, escapeWhitespaces);

@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * A text tokenizer for a CLIP-family text tower: text → token ids, and batches of texts → fixed-length
- * rows ready for the model. Implemented by {@link ClipBpeTokenizer}; SigLIP's SentencePiece tokenizers
- * will implement it too.
+ * rows ready for the model. Implemented by {@link ClipBpeTokenizer} (CLIP), {@link SiglipTokenizer} (SigLIP)
+ * and {@link Siglip2Tokenizer} (SigLIP 2); {@link Tokenizers#load} picks the one a model directory needs.
  */
 public interface Tokenizer {
 
@@ -36,6 +36,6 @@ public interface Tokenizer {
     /** The id that fills a row after the end token. */
     int padId();
 
-    /** The end-of-text id (CLIP pools the text features at its first position). */
+    /** The end-of-text id (CLIP pools the text features at its first position; SigLIP pools the last row position). */
     int eotId();
 }
