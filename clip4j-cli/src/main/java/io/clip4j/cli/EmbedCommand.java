@@ -1,6 +1,7 @@
 package io.clip4j.cli;
 
 import io.clip4j.model.ClipModel;
+import io.clip4j.model.ImageInput;
 import io.clip4j.model.Vectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,6 +37,9 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--unnormalized", description = "Print the raw projected features instead of unit vectors.")
     boolean unnormalized;
 
+    @Option(names = "--max-num-patches", paramLabel = "N", description = "NaFlex (SigLIP 2) models: patches per image, overriding preprocessor_config.json.")
+    int maxNumPatches;
+
     @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Inputs per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
@@ -50,7 +54,7 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         AtomicInteger failures = new AtomicInteger();
-        try (ClipModel model = modelOptions.load()) {
+        try (ClipModel model = modelOptions.load(maxNumPatches)) {
             embedImages(model, out, err, failures);
             if (!allTexts.isEmpty()) {
                 float[][] f = model.textFeatures(allTexts, batchSize);
@@ -63,26 +67,20 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
 
     /** Decodes each batch in parallel; a file that fails is reported in its place and the others go on. */
     private void embedImages(ClipModel model, PrintWriter out, PrintWriter err, AtomicInteger failures) {
-        int S = model.config().vision().imageSize(), per = 3 * S * S;
         for (int start = 0; start < images.size(); start += batchSize) {
             int n = Math.min(batchSize, images.size() - start), s0 = start;
-            float[] pixels = new float[n * per];
+            ImageInput[] inputs = new ImageInput[n];
             String[] errors = new String[n];
             IntStream.range(0, n).parallel().forEach(i -> {
                 try {
-                    model.preprocessInto(images.get(s0 + i), pixels, i * per);
+                    inputs[i] = model.preprocess(images.get(s0 + i));
                 } catch (RuntimeException e) {
                     errors[i] = Main.describe(e);
                 }
             });
-            // pack the good images together, encode them in one pass
-            int good = 0;
-            for (int i = 0; i < n; i++) {
-                if (errors[i] != null) continue;
-                if (good != i) System.arraycopy(pixels, i * per, pixels, good * per, per);
-                good++;
-            }
-            float[][] f = good > 0 ? model.encodePixels(pixels, good) : new float[0][];
+            List<ImageInput> good = new ArrayList<>();
+            for (ImageInput in : inputs) if (in != null) good.add(in);
+            float[][] f = model.encodeImages(good);
             for (int i = 0, g = 0; i < n; i++) {
                 String input = images.get(s0 + i).toString();
                 if (errors[i] != null) {

@@ -35,8 +35,11 @@ final class ModelOptions {
         return dir;
     }
 
-    ClipModel load() {
-        ClipModel.Options o = ClipModel.Options.defaults();
+    ClipModel load() { return load(0); }
+
+    /** Loads the model; maxNumPatches &gt; 0 overrides a NaFlex model's patch budget. */
+    ClipModel load(int maxNumPatches) {
+        ClipModel.Options o = ClipModel.Options.defaults().withMaxNumPatches(maxNumPatches);
         if (tokenizer != null) o = o.withTokenizerDir(tokenizer);
         return ClipModel.load(modelDir(), o);
     }

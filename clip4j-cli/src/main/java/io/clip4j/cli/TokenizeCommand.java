@@ -2,7 +2,7 @@ package io.clip4j.cli;
 
 import io.clip4j.Clip4jException;
 import io.clip4j.model.ModelConfig;
-import io.clip4j.text.ClipBpeTokenizer;
+import io.clip4j.text.Tokenizers;
 import io.clip4j.text.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,8 +21,9 @@ import java.util.List;
 /** Token ids as the model sees them. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = {"Print the token ids of each text as the model sees them: one JSON array per input, one per line,",
-                "padded to the model's context length (CLIP: start token, ids, end token, zeros; long texts are cut",
-                "to the context length with the end token kept last)."})
+                "padded to the model's context length as its processor pads (CLIP: start token, ids, end token,",
+                "zeros, 77; SigLIP: ids, </s>, padding to 64; SigLIP 2: ids, <eos>, zeros to 64). Long texts are cut",
+                "with the end token kept last."})
 final class TokenizeCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin ModelOptions modelOptions;
 
@@ -44,7 +45,7 @@ final class TokenizeCommand implements java.util.concurrent.Callable<Integer> {
         Path tokDir = modelOptions.tokenizer != null ? modelOptions.tokenizer : dir;
         Tokenizer tok;
         try {
-            tok = ClipBpeTokenizer.load(tokDir);
+            tok = Tokenizers.load(tokDir);
         } catch (IOException e) {
             throw new Clip4jException(e.getMessage(), e);
         }

@@ -174,5 +174,12 @@ public final class Checkpoint implements ParamSource, AutoCloseable {
         return source.floats("logit_scale")[0];
     }
 
+    /** logit_bias (SigLIP) when the file has one, else 0. */
+    public float logitBias() {
+        if (!source.has("logit_bias")) return 0f;
+        used.add("logit_bias");
+        return source.floats("logit_bias")[0];
+    }
+
     @Override public void close() { source.close(); }
 }

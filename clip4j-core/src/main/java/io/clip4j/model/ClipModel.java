@@ -3,65 +3,97 @@ package io.clip4j.model;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clip4j.Clip4jException;
 import io.clip4j.image.ImagePreprocessor;
+import io.clip4j.image.NaFlexPreprocessor;
 import io.clip4j.image.PreprocessConfig;
 import io.clip4j.io.Checkpoint;
 import io.clip4j.nn.Param;
 import io.clip4j.nn.ParamSource;
 import io.clip4j.nn.Trace;
 import io.clip4j.nn.Workspace;
-import io.clip4j.text.ClipBpeTokenizer;
 import io.clip4j.text.Tokenizer;
+import io.clip4j.text.Tokenizers;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.stream.IntStream;
 
 /**
- * A CLIP model: image tower, text tower, and the learned temperature. Thread-safe: concurrent callers each borrow
- * their own activation workspace from a pool, so buffers are reused across calls without being shared.
+ * A CLIP-family model: image encoder, text encoder, temperature (and SigLIP's bias), with the preprocessing and the
+ * tokenizer its directory prescribes. The same API serves CLIP, SigLIP and SigLIP 2: swapping the model directory is
+ * the only change a caller makes.
+ *
+ * <p>Thread-safe: concurrent callers share the weights and each borrow their own activation workspace from a pool,
+ * so buffers are reused across calls without being shared.
  */
 public final class ClipModel implements AutoCloseable {
     private final ModelConfig config;
-    private final VisionTower vision;
-    private final TextTower text;
-    private final float logitScale;
+    private final ImageEncoder vision;
+    private final TextEncoder text;
+    private final float logitScale, logitBias;
     private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
     private final Path dir;
     private final Path tokenizerDir;
     private final ImagePreprocessor preprocessor;
+    private final NaFlexPreprocessor naflex;
     private volatile Tokenizer tokenizer;
 
-    /** Images per forward pass when embedding lists of inputs. */
+    /** Images or texts per forward pass when embedding lists of inputs. */
     public static final int DEFAULT_BATCH_SIZE = 32;
 
+    /** A model built in memory (e.g. freshly initialised) with CLIP's default preprocessing and no tokenizer. */
     public ClipModel(ModelConfig config, ParamSource src, float logitScale) {
-        this(config, src, logitScale, null, null, ImagePreprocessor.clip(config.vision().imageSize()));
+        this(config, src, logitScale, 0f, null, null, Options.defaults());
     }
 
-    private ClipModel(ModelConfig config, ParamSource src, float logitScale, Path dir, Path tokenizerDir, ImagePreprocessor preprocessor) {
+    private ClipModel(ModelConfig config, ParamSource src, float logitScale, float logitBias, Path dir, Path tokenizerDir, Options options) {
         this.config = config;
-        this.vision = new VisionTower(src, config.vision(), config.projectionDim());
-        this.text = new TextTower(src, config.text(), config.projectionDim());
+        switch (config.family()) {
+            case CLIP -> {
+                this.vision = new VisionTower(src, config.vision(), config.projectionDim());
+                this.text = new TextTower(src, config.text(), config.projectionDim());
+            }
+            default -> {
+                this.vision = new SiglipVisionTower(src, config.vision(), config.family() == Family.SIGLIP2);
+                this.text = new SiglipTextTower(src, config.text(), config.projectionDim());
+            }
+        }
         this.logitScale = logitScale;
+        this.logitBias = logitBias;
         this.dir = dir;
         this.tokenizerDir = tokenizerDir;
-        this.preprocessor = preprocessor;
+        if (config.family() == Family.SIGLIP2) {
+            Path pre = dir == null ? null : dir.resolve("preprocessor_config.json");
+            this.naflex = pre != null && Files.isRegularFile(pre) ? NaFlexPreprocessor.fromHfFile(pre, options.maxNumPatches())
+                    : new NaFlexPreprocessor(config.vision().patchSize(), options.maxNumPatches() > 0 ? options.maxNumPatches() : 256,
+                    io.clip4j.image.Resample.Filter.BILINEAR, new float[]{.5f, .5f, .5f}, new float[]{.5f, .5f, .5f}, 1.0 / 255,
+                    io.clip4j.image.ImageDecoder.defaults());
+            this.preprocessor = null;
+        } else {
+            this.naflex = null;
+            PreprocessConfig pre = options.preprocess() != null ? options.preprocess() : preprocessConfig(dir, config);
+            this.preprocessor = ImagePreprocessor.fromConfig(pre);
+        }
     }
 
     /**
      * Loading options.
-     * @param tokenizerDir where vocab.json / merges.txt are, when not in the model directory (OpenCLIP directories
-     *                     ship none); null = the model directory
-     * @param preprocess   overrides the directory's preprocessing; null = from preprocessor_config.json, or
-     *                     open_clip_config.json's preprocess_cfg, or CLIP's defaults at the model's image size
+     * @param tokenizerDir  where the tokenizer files are, when not in the model directory (OpenCLIP directories ship
+     *                      none); null = the model directory
+     * @param preprocess    overrides the directory's fixed-resolution preprocessing; null = from
+     *                      preprocessor_config.json, or open_clip_config.json's preprocess_cfg, or CLIP's defaults
+     * @param maxNumPatches NaFlex models: overrides preprocessor_config.json's max_num_patches (0 = keep)
      */
-    public record Options(Path tokenizerDir, PreprocessConfig preprocess) {
-        public static Options defaults() { return new Options(null, null); }
-        public Options withTokenizerDir(Path d) { return new Options(d, preprocess); }
-        public Options withPreprocess(PreprocessConfig p) { return new Options(tokenizerDir, p); }
+    public record Options(Path tokenizerDir, PreprocessConfig preprocess, int maxNumPatches) {
+        public static Options defaults() { return new Options(null, null, 0); }
+        public Options withTokenizerDir(Path d) { return new Options(d, preprocess, maxNumPatches); }
+        public Options withPreprocess(PreprocessConfig p) { return new Options(tokenizerDir, p, maxNumPatches); }
+        public Options withMaxNumPatches(int n) { return new Options(tokenizerDir, preprocess, n); }
     }
 
     /** Loads a Hugging Face or OpenCLIP model directory: weights, image preprocessing and (on first use) the tokenizer. */
@@ -69,51 +101,75 @@ public final class ClipModel implements AutoCloseable {
 
     public static ClipModel load(Path dir, Options options) {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            PreprocessConfig pre = options.preprocess() != null ? options.preprocess() : preprocessConfig(dir, ckpt.config());
-            ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale(), dir,
-                    options.tokenizerDir() != null ? options.tokenizerDir() : dir, ImagePreprocessor.fromConfig(pre));
+            ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale(), ckpt.logitBias(), dir,
+                    options.tokenizerDir() != null ? options.tokenizerDir() : dir, options);
             ckpt.finish();
             return m;
         }
     }
 
-    /** Loads only the weights (preprocessing: CLIP defaults; tokenizer from the same directory). */
+    /** Loads only the weights: CLIP's default preprocessing at the model's size (not the directory's), tokenizer from dir. */
     public static ClipModel loadWeights(Path dir) {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale(), dir, dir, ImagePreprocessor.clip(ckpt.config().vision().imageSize()));
+            Options o = ckpt.config().family() == Family.SIGLIP2 ? Options.defaults()
+                    : Options.defaults().withPreprocess(PreprocessConfig.clip(ckpt.config().vision().imageSize()));
+            ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale(), ckpt.logitBias(), dir, dir, o);
             ckpt.finish();
             return m;
         }
     }
 
     private static PreprocessConfig preprocessConfig(Path dir, ModelConfig config) {
-        Path hf = dir.resolve("preprocessor_config.json");
-        if (Files.isRegularFile(hf)) return PreprocessConfig.fromHfFile(hf);
-        Path oc = dir.resolve("open_clip_config.json");
-        if (Files.isRegularFile(oc)) {
-            try {
-                return PreprocessConfig.fromOpenClipJson(new ObjectMapper().readTree(oc.toFile()));
-            } catch (IOException | IllegalArgumentException e) {
-                throw new Clip4jException("invalid preprocessing in " + oc + ": " + e.getMessage(), e);
+        if (dir != null) {
+            Path hf = dir.resolve("preprocessor_config.json");
+            if (Files.isRegularFile(hf)) {
+                PreprocessConfig p = PreprocessConfig.fromHfFile(hf);
+                // SigLIP's processor converts to RGB before resizing (alpha dropped, not resized premultiplied)
+                return config.family() == Family.CLIP ? p : p.withConvertRgbFirst(true);
+            }
+            Path oc = dir.resolve("open_clip_config.json");
+            if (Files.isRegularFile(oc)) {
+                try {
+                    return PreprocessConfig.fromOpenClipJson(new ObjectMapper().readTree(oc.toFile()));
+                } catch (IOException | IllegalArgumentException e) {
+                    throw new Clip4jException("invalid preprocessing in " + oc + ": " + e.getMessage(), e);
+                }
             }
         }
         return PreprocessConfig.clip(config.vision().imageSize());
     }
 
+    public ModelConfig config() { return config; }
+    public Family family() { return config.family(); }
+    public ImageEncoder vision() { return vision; }
+    public TextEncoder text() { return text; }
+    /** ln of the temperature; logits use its exp. */
+    public float logitScale() { return logitScale; }
+    /** SigLIP's logit bias (0 for CLIP). */
+    public float logitBias() { return logitBias; }
+    public int embedDim() { return config.projectionDim(); }
     /** The model directory this was loaded from (null for a model built in memory). */
     public Path dir() { return dir; }
-
+    /** Fixed-resolution preprocessing (null for NaFlex models, see {@link #naflexPreprocessor()}). */
     public ImagePreprocessor preprocessor() { return preprocessor; }
+    public NaFlexPreprocessor naflexPreprocessor() { return naflex; }
 
-    /** The tokenizer, loaded on first use from the tokenizer directory. */
+    /** All parameters in a stable order (image encoder, then text encoder; logit scale and bias are separate). */
+    public List<Param> params() {
+        List<Param> out = new ArrayList<>(vision.params());
+        out.addAll(text.params());
+        return out;
+    }
+
+    /** The tokenizer, loaded on first use from the tokenizer directory (CLIP BPE or SentencePiece, by the files there). */
     public Tokenizer tokenizer() {
         Tokenizer t = tokenizer;
         if (t != null) return t;
         synchronized (this) {
             if (tokenizer == null) {
-                if (tokenizerDir == null) throw new Clip4jException("this model has no tokenizer files (vocab.json, merges.txt)");
+                if (tokenizerDir == null) throw new Clip4jException("this model has no tokenizer files");
                 try {
-                    tokenizer = ClipBpeTokenizer.load(tokenizerDir);
+                    tokenizer = Tokenizers.load(tokenizerDir);
                 } catch (IOException e) {
                     throw new Clip4jException(e.getMessage() + (Files.isRegularFile(tokenizerDir.resolve("open_clip_config.json"))
                             ? " (OpenCLIP directories ship no tokenizer: point at one with vocab.json and merges.txt)" : ""), e);
@@ -123,10 +179,12 @@ public final class ClipModel implements AutoCloseable {
         }
     }
 
-    /** Token rows for texts, at the model's context length. */
+    /** Token rows for texts at the model's context length, padded as the model's processor pads. */
     public int[][] tokenize(List<String> texts) {
         return tokenizer().tokenize(texts, config.text().maxPositions(), true);
     }
+
+    // ------------------------------------------------------------------ embeddings (the public contract)
 
     /** L2-normalised image embeddings [n][E], in batches of {@link #DEFAULT_BATCH_SIZE}. */
     public float[][] embedImages(List<Path> files) { return Vectors.normalizeRows(imageFeatures(files, DEFAULT_BATCH_SIZE)); }
@@ -140,39 +198,61 @@ public final class ClipModel implements AutoCloseable {
 
     /** Unnormalised image features; images are decoded and preprocessed in parallel, then encoded batchSize at a time. */
     public float[][] imageFeatures(List<Path> files, int batchSize) {
-        int per = 3 * config.vision().imageSize() * config.vision().imageSize();
         float[][] out = new float[files.size()][];
         for (int start = 0; start < files.size(); start += batchSize) {
-            int B = Math.min(batchSize, files.size() - start);
-            float[] pixels = new float[B * per];
-            int s0 = start;
-            java.util.stream.IntStream.range(0, B).parallel().forEach(i -> preprocessInto(files.get(s0 + i), pixels, i * per));
-            float[][] f = encodePixels(pixels, B);
+            int B = Math.min(batchSize, files.size() - start), s0 = start;
+            ImageInput[] inputs = new ImageInput[B];
+            IntStream.range(0, B).parallel().forEach(i -> inputs[i] = preprocess(files.get(s0 + i)));
+            float[][] f = encodeImages(Arrays.asList(inputs));
             System.arraycopy(f, 0, out, start, B);
         }
         return out;
     }
 
-    /** Preprocesses one image file into dst[offset .. offset + 3·S·S). */
-    public void preprocessInto(Path file, float[] dst, int offset) {
+    /** Decodes and preprocesses one image file as this model requires (pixels, or NaFlex patches). */
+    public ImageInput preprocess(Path file) {
+        if (naflex != null) {
+            NaFlexPreprocessor.Patches p = naflex.apply(file);
+            return new ImageInput(p.values(), p.gridH(), p.gridW());
+        }
         float[] px = preprocessor.apply(file);
         int per = 3 * config.vision().imageSize() * config.vision().imageSize();
         if (px.length != per) throw new Clip4jException("preprocessing " + file + " gave " + px.length + " values, the model takes " + per
-                + " (check preprocessor_config.json's crop size against the model's image_size)");
-        System.arraycopy(px, 0, dst, offset, per);
+                + " (check preprocessor_config.json's sizes against the model's image_size)");
+        return ImageInput.pixels(px);
+    }
+
+    /** Unnormalised features for preprocessed images (one forward pass). */
+    public float[][] encodeImages(List<ImageInput> inputs) {
+        int B = inputs.size();
+        if (B == 0) return new float[0][];
+        if (naflex != null) {
+            int M = naflex.maxNumPatches(), K = 3 * naflex.patchSize() * naflex.patchSize();
+            float[] values = new float[B * M * K];
+            int[][] grids = new int[B][];
+            for (int b = 0; b < B; b++) {
+                ImageInput in = inputs.get(b);
+                System.arraycopy(in.values(), 0, values, b * M * K, M * K);
+                grids[b] = new int[]{in.gridH(), in.gridW()};
+            }
+            return encode(new ImageBatch(values, B, M, grids), null);
+        }
+        int per = inputs.get(0).values().length;
+        float[] pixels = new float[B * per];
+        for (int b = 0; b < B; b++) System.arraycopy(inputs.get(b).values(), 0, pixels, b * per, per);
+        return encode(ImageBatch.pixels(pixels, B), null);
     }
 
     /**
      * Unnormalised text features, batchSize texts per forward pass. Texts are grouped by token length first, so that
-     * each batch runs only as many positions as its longest caption needs (see {@link TextTower}).
+     * each batch of a causal (CLIP) text tower runs only as many positions as its longest caption needs.
      */
     public float[][] textFeatures(List<String> texts, int batchSize) {
         int[][] ids = tokenize(texts);
-        int L = config.text().maxPositions();
         Integer[] order = new Integer[ids.length];
         int[] len = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) { order[i] = i; len[i] = text.poolIndex(ids[i], 0, L); }
-        java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> len[i]));
+        for (int i = 0; i < ids.length; i++) { order[i] = i; len[i] = text.poolIndex(ids[i], 0, ids[i].length); }
+        Arrays.sort(order, Comparator.comparingInt(i -> len[i]));
         float[][] out = new float[texts.size()][];
         for (int start = 0; start < ids.length; start += batchSize) {
             int B = Math.min(batchSize, ids.length - start);
@@ -184,45 +264,33 @@ public final class ClipModel implements AutoCloseable {
         return out;
     }
 
-    public ModelConfig config() { return config; }
-    public VisionTower vision() { return vision; }
-    public TextTower text() { return text; }
-    /** ln of the temperature; logits use its exp. */
-    public float logitScale() { return logitScale; }
-    public int embedDim() { return config.projectionDim(); }
-
-    /** All parameters in a stable order (vision, then text; logit_scale is separate). */
-    public List<Param> params() {
-        List<Param> out = new ArrayList<>(vision.params());
-        out.addAll(text.params());
-        return out;
-    }
-
-    private Workspace borrow() {
-        Workspace w = workspaces.pollFirst();
-        return w != null ? w : new Workspace();
-    }
-
-    private void giveBack(Workspace w) { workspaces.offerFirst(w); }
+    // ------------------------------------------------------------------ forward passes
 
     /** Unnormalised image features [B][E] for pixels[B,3,S,S] (CHW, already normalised). */
-    public float[][] encodePixels(float[] pixels, int B) { return encodePixels(pixels, B, null); }
+    public float[][] encodePixels(float[] pixels, int B) { return encode(ImageBatch.pixels(pixels, B), null); }
 
-    public float[][] encodePixels(float[] pixels, int B, Trace trace) {
-        int S = config.vision().imageSize();
-        if (pixels.length < (long) B * 3 * S * S) throw new IllegalArgumentException("pixels hold " + pixels.length + " values, " + B + " images of " + S + "² need " + (long) B * 3 * S * S);
-        int E = embedDim();
+    public float[][] encodePixels(float[] pixels, int B, Trace trace) { return encode(ImageBatch.pixels(pixels, B), trace); }
+
+    /** Unnormalised image features [B][E] for a batch of pixels or NaFlex patches. */
+    public float[][] encode(ImageBatch batch, Trace trace) {
+        int B = batch.batch(), E = embedDim();
+        if (!batch.isPatches()) {
+            int S = config.vision().imageSize();
+            if (batch.values().length < (long) B * 3 * S * S) {
+                throw new IllegalArgumentException("pixels hold " + batch.values().length + " values, " + B + " images of " + S + "² need " + (long) B * 3 * S * S);
+            }
+        }
         float[] out = new float[B * E];
         Workspace ws = borrow();
         try {
-            vision.forward(out, pixels, B, ws, trace);
+            vision.forward(out, batch, ws, trace);
         } finally {
             giveBack(ws);
         }
         return rows(out, B, E);
     }
 
-    /** Unnormalised text features [B][E] for token ids (each row of the model's context length or shorter, all rows equal length). */
+    /** Unnormalised text features [B][E] for token ids (rows of equal length ≤ the model's context length). */
     public float[][] encodeTokens(int[][] ids) { return encodeTokens(ids, null); }
 
     public float[][] encodeTokens(int[][] ids, Trace trace) {
@@ -245,14 +313,21 @@ public final class ClipModel implements AutoCloseable {
         return rows(out, B, E);
     }
 
-    /** logits[i][j] = exp(logit_scale) · cos(image_i, text_j). */
+    /** logits[i][j] = exp(logit_scale) · cos(image_i, text_j) + logit_bias. */
     public float[][] logits(float[][] imageFeatures, float[][] textFeatures) {
         float scale = (float) Math.exp(logitScale);
         float[][] img = Vectors.normalizeRows(imageFeatures), txt = Vectors.normalizeRows(textFeatures);
         float[][] out = new float[img.length][txt.length];
-        for (int i = 0; i < img.length; i++) for (int j = 0; j < txt.length; j++) out[i][j] = scale * Vectors.dot(img[i], txt[j]);
+        for (int i = 0; i < img.length; i++) for (int j = 0; j < txt.length; j++) out[i][j] = scale * Vectors.dot(img[i], txt[j]) + logitBias;
         return out;
     }
+
+    private Workspace borrow() {
+        Workspace w = workspaces.pollFirst();
+        return w != null ? w : new Workspace();
+    }
+
+    private void giveBack(Workspace w) { workspaces.offerFirst(w); }
 
     private static float[][] rows(float[] flat, int B, int E) {
         float[][] r = new float[B][E];
@@ -261,6 +336,4 @@ public final class ClipModel implements AutoCloseable {
     }
 
     @Override public void close() { workspaces.clear(); }
-
-    static Clip4jException error(String m) { return new Clip4jException(m); }
 }

@@ -33,8 +33,13 @@ public final class Encoder {
 
     /** Runs every block over x[B,T,C] in place; traces block outputs as {@code <tracePrefix>block_i} and block 0's detail. */
     public void forward(float[] x, int B, int T, int C, boolean causal, Workspace ws, Trace trace, String tracePrefix) {
+        forward(x, B, T, C, causal, null, ws, trace, tracePrefix);
+    }
+
+    /** As above with a key-padding mask: keys at index ≥ validKeys[b] are invisible to every query of item b. */
+    public void forward(float[] x, int B, int T, int C, boolean causal, int[] validKeys, Workspace ws, Trace trace, String tracePrefix) {
         for (int i = 0; i < blocks.length; i++) {
-            blocks[i].forward(x, B, T, causal, ws, i == 0 ? trace : null, tracePrefix + "block_0_detail.");
+            blocks[i].forward(x, B, T, causal, validKeys, ws, i == 0 ? trace : null, tracePrefix + "block_0_detail.");
             Trace.put(trace, tracePrefix + "block_" + i, x, B * T * C, B, T, C);
         }
     }

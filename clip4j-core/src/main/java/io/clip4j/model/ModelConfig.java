@@ -18,9 +18,10 @@ public record ModelConfig(Family family, int projectionDim, VisionConfig vision,
     public static ModelConfig fromHfConfig(Path configJson) {
         JsonFields root = JsonFields.read(configJson);
         String type = root.string("model_type", null);
-        if (type == null) throw new Clip4jException(root.where("model_type") + " is missing (expected \"clip\")");
+        if (type == null) throw new Clip4jException(root.where("model_type") + " is missing (expected clip, siglip or siglip2)");
+        if (type.equals("siglip") || type.equals("siglip2")) return fromSiglipConfig(root, type.equals("siglip2") ? Family.SIGLIP2 : Family.SIGLIP);
         if (!type.equals("clip")) {
-            throw new Clip4jException(root.where("model_type") + " is \"" + type + "\"; supported: clip");
+            throw new Clip4jException(root.where("model_type") + " is \"" + type + "\"; supported: clip, siglip, siglip2");
         }
         int projection = root.positiveInt("projection_dim", 512);
         float logitScale = root.anyFloat("logit_scale_init_value", 2.6592f);
@@ -37,6 +38,39 @@ public record ModelConfig(Family family, int projectionDim, VisionConfig vision,
         VisionConfig vision = new VisionConfig(visionTower,
                 v.positiveInt("image_size", 224), v.positiveInt("patch_size", 32), v.positiveInt("num_channels", 3));
         ModelConfig c = new ModelConfig(Family.CLIP, projection, vision, text, logitScale);
+        c.validate(root.file);
+        return c;
+    }
+
+    /**
+     * SigLIP ({@code siglip}: v1 and SigLIP 2 fixed resolution) and SigLIP 2 NaFlex ({@code siglip2}), with
+     * transformers' SiglipTextConfig / SiglipVisionConfig / Siglip2VisionConfig defaults. The embedding width is the
+     * vision width (the MAP head's output), which the text head's projection_size must equal.
+     */
+    private static ModelConfig fromSiglipConfig(JsonFields root, Family family) {
+        JsonFields t = root.object("text_config");
+        TowerConfig textTower = tower(t, 768, 3072, 12, 12, 1e-6f, "gelu_pytorch_tanh");
+        TextConfig text = new TextConfig(textTower, t.positiveInt("vocab_size", 32000), t.positiveInt("max_position_embeddings", 64),
+                t.anyInt("bos_token_id", 49406), t.anyInt("eos_token_id", 49407), t.anyInt("pad_token_id", 1));
+        int projection = t.positiveInt("projection_size", textTower.hiddenSize());
+        JsonFields v = root.object("vision_config");
+        TowerConfig visionTower = tower(v, 768, 3072, 12, 12, 1e-6f, "gelu_pytorch_tanh");
+        int patch = v.positiveInt("patch_size", 16);
+        int imageSize;
+        if (family == Family.SIGLIP2) {
+            int numPatches = v.positiveInt("num_patches", 256);
+            int grid = (int) Math.round(Math.sqrt(numPatches));
+            if (grid * grid != numPatches) throw new Clip4jException(v.where("num_patches") + " (" + numPatches + ") is not a square number");
+            imageSize = grid * patch; // nominal: the position grid's size in pixels
+        } else {
+            imageSize = v.positiveInt("image_size", 224);
+        }
+        VisionConfig vision = new VisionConfig(visionTower, imageSize, patch, v.positiveInt("num_channels", 3));
+        if (projection != visionTower.hiddenSize()) {
+            throw new Clip4jException(t.where("projection_size") + " (" + projection + ") differs from the vision hidden_size "
+                    + visionTower.hiddenSize() + ": text and image embeddings could not be compared");
+        }
+        ModelConfig c = new ModelConfig(family, projection, vision, text, (float) Math.log(10));
         c.validate(root.file);
         return c;
     }
@@ -83,7 +117,7 @@ public record ModelConfig(Family family, int projectionDim, VisionConfig vision,
         check(vision.imageSize() % vision.patchSize() == 0, file, "vision image_size " + vision.imageSize() + " is not a multiple of patch_size " + vision.patchSize());
         check(vision.numChannels() == 3, file, "vision num_channels must be 3 (got " + vision.numChannels() + ")");
         check(text.maxPositions() >= 2, file, "text max_position_embeddings must be at least 2");
-        check(text.eosId() < text.vocabSize() || text.poolAtArgmax(), file, "text eos_token_id " + text.eosId() + " is outside the vocabulary of " + text.vocabSize());
+        check(family != Family.CLIP || text.eosId() < text.vocabSize() || text.poolAtArgmax(), file, "text eos_token_id " + text.eosId() + " is outside the vocabulary of " + text.vocabSize());
     }
 
     private static void check(boolean ok, String file, String what) {

@@ -19,7 +19,7 @@ import java.util.List;
  * exact when the tower runs only T = (largest pooling position in the batch) + 1 positions instead of L.
  * A 12-token caption then costs about 14/77 of a full pass. (With a trace, all L positions run.)
  */
-public final class TextTower {
+public final class TextTower implements TextEncoder {
     public final TextConfig config;
     public final Param tokenEmbedding, positionEmbedding;
     public final Encoder encoder;
@@ -37,7 +37,7 @@ public final class TextTower {
     }
 
     /** The pooling position of one row of ids: argmax (first largest id) for legacy configs, else the first eos. */
-    public int poolIndex(int[] ids, int offset, int L) {
+    @Override public int poolIndex(int[] ids, int offset, int L) {
         int best = 0;
         if (config.poolAtArgmax()) {
             for (int t = 1; t < L; t++) if (ids[offset + t] > ids[offset + best]) best = t;
@@ -50,7 +50,7 @@ public final class TextTower {
     private static final int X = 0, TMP = 1, POOLED = 2;
 
     /** out[B,E] = projected text features (unnormalised) for ids[B,L] (L ≤ max positions). */
-    public void forward(float[] out, int[] ids, int B, int L, Workspace ws, Trace trace) {
+    @Override public void forward(float[] out, int[] ids, int B, int L, Workspace ws, Trace trace) {
         int C = config.tower().hiddenSize(), V = config.vocabSize();
         if (L > config.maxPositions()) throw new Clip4jException("token sequence of length " + L + " exceeds the model's " + config.maxPositions() + " positions");
         int[] pool = new int[B];
@@ -84,7 +84,7 @@ public final class TextTower {
         Trace.put(trace, "text.proj", out, B * projection.out, B, projection.out);
     }
 
-    public List<Param> params() {
+    @Override public List<Param> params() {
         List<Param> out = new ArrayList<>(List.of(tokenEmbedding, positionEmbedding));
         out.addAll(encoder.params());
         out.addAll(List.of(lnFinal.weight, lnFinal.bias, projection.weight));

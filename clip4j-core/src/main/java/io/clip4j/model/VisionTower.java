@@ -18,7 +18,7 @@ import java.util.List;
  * The patch embedding is the conv weight [C,3,P,P] read as a [C, 3·P·P] matrix: a stride-P conv over
  * non-overlapping patches is that matmul with each patch flattened in (channel, row, column) order.
  */
-public final class VisionTower {
+public final class VisionTower implements ImageEncoder {
     public final VisionConfig config;
     public final Param patchWeight, classEmbedding, positionEmbedding;
     public final LayerNorm lnPre, lnPost;
@@ -40,6 +40,11 @@ public final class VisionTower {
 
     // workspace slots (blocks use 4..7)
     private static final int X = 0, PATCHES = 1, TMP = 2, POOLED = 3;
+
+    @Override public void forward(float[] out, ImageBatch batch, Workspace ws, Trace trace) {
+        if (batch.isPatches()) throw new IllegalArgumentException("CLIP's image tower takes pixels, not NaFlex patches");
+        forward(out, batch.values(), batch.batch(), ws, trace);
+    }
 
     /** out[B,E] = projected image features (unnormalised) for pixels[B,3,S,S]. */
     public void forward(float[] out, float[] pixels, int B, Workspace ws, Trace trace) {
@@ -77,7 +82,7 @@ public final class VisionTower {
         Trace.put(trace, "vision.proj", out, B * projection.out, B, projection.out);
     }
 
-    public List<Param> params() {
+    @Override public List<Param> params() {
         List<Param> out = new ArrayList<>(List.of(classEmbedding, patchWeight, positionEmbedding, lnPre.weight, lnPre.bias));
         out.addAll(encoder.params());
         out.addAll(List.of(lnPost.weight, lnPost.bias, projection.weight));

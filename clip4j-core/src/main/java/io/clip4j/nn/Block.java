@@ -30,12 +30,17 @@ public final class Block {
 
     /** Updates x[B,T,C] in place. Trace names (when trace != null) are prefix + ln_1, q, k, v, attn_out, … as in the fixtures. */
     public void forward(float[] x, int B, int T, boolean causal, Workspace ws, Trace trace, String prefix) {
+        forward(x, B, T, causal, null, ws, trace, prefix);
+    }
+
+    /** As above; keys at index ≥ validKeys[b] are masked out for batch item b (null: no padding mask). */
+    public void forward(float[] x, int B, int T, boolean causal, int[] validKeys, Workspace ws, Trace trace, String prefix) {
         int C = ln1.weight.numel(), N = B * T, I = fc1.out;
         float[] h = ws.get(H, N * C), qkvBuf = ws.get(QKV, N * 3 * C), att = ws.get(ATT, N * C), mlp = ws.get(MLP, N * I);
         ln1.forward(h, x, N);
         qkv.forward(qkvBuf, h, N);
-        Ops.attention(att, qkvBuf, B, T, C, heads, causal);
-        if (trace != null) traceAttention(trace, prefix, h, qkvBuf, B, T, C, causal);
+        Ops.attention(att, qkvBuf, B, T, C, heads, causal, validKeys);
+        if (trace != null) traceAttention(trace, prefix, h, qkvBuf, B, T, C, causal, validKeys);
         outProj.forward(h, att, N);
         Trace.put(trace, prefix + "attn_out", h, N * C, B, T, C);
         Ops.addInPlace(x, h, N * C);
@@ -44,19 +49,24 @@ public final class Block {
         Trace.put(trace, prefix + "ln_2", h, N * C, B, T, C);
         fc1.forward(mlp, h, N);
         Trace.put(trace, prefix + "mlp_c_fc", mlp, N * I, B, T, I);
-        switch (activation) {
-            case QUICK_GELU -> Ops.quickGelu(mlp, N * I);
-            case GELU -> Ops.gelu(mlp, N * I);
-            case GELU_TANH -> Ops.geluTanh(mlp, N * I);
-        }
+        activate(activation, mlp, N * I);
         Trace.put(trace, prefix + "mlp_gelu", mlp, N * I, B, T, I);
         fc2.forward(h, mlp, N);
         Trace.put(trace, prefix + "mlp_c_proj", h, N * C, B, T, C);
         Ops.addInPlace(x, h, N * C);
     }
 
+    /** x[n] = act(x), in place. */
+    public static void activate(Activation act, float[] x, int n) {
+        switch (act) {
+            case QUICK_GELU -> Ops.quickGelu(x, n);
+            case GELU -> Ops.gelu(x, n);
+            case GELU_TANH -> Ops.geluTanh(x, n);
+        }
+    }
+
     /** Splits q, k, v and recomputes the softmax weights [B,heads,T,T] for the trace (reference math, slow). */
-    private void traceAttention(Trace trace, String prefix, float[] lnOut, float[] qkvBuf, int B, int T, int C, boolean causal) {
+    private void traceAttention(Trace trace, String prefix, float[] lnOut, float[] qkvBuf, int B, int T, int C, boolean causal, int[] validKeys) {
         int N = B * T, D = C / heads;
         Trace.put(trace, prefix + "ln_1", lnOut, N * C, B, T, C);
         float[][] parts = new float[3][N * C];
@@ -68,6 +78,7 @@ public final class Block {
         double scale = 1.0 / Math.sqrt(D);
         for (int b = 0; b < B; b++) for (int hh = 0; hh < heads; hh++) for (int t = 0; t < T; t++) {
             int last = causal ? t : T - 1;
+            if (validKeys != null) last = Math.min(last, validKeys[b] - 1);
             double[] s = new double[T];
             double max = Double.NEGATIVE_INFINITY;
             for (int u = 0; u <= last; u++) {

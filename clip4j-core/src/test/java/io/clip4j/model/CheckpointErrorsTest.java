@@ -116,7 +116,8 @@ class CheckpointErrorsTest {
             HfCheckpointWriter.write(out, a.config(), a.params(), a.logitScale(), DType.F32);
             try (ClipModel b = ClipModel.loadWeights(out)) {
                 float[] px = exp.floats("pixel_values");
-                assertArrayEquals(a.encodePixels(px, 16)[5], b.encodePixels(px, 16)[5], 0f);
+                // equal up to float rounding: the order of vector lane reductions may differ between JIT tiers
+                assertArrayEquals(a.encodePixels(px, 16)[5], b.encodePixels(px, 16)[5], 1e-6f);
                 assertEquals(a.logitScale(), b.logitScale());
                 assertEquals(a.config(), b.config());
             }
