@@ -3,7 +3,6 @@ package io.clip4j.kernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-
 /**
  * Backward kernels (and the few forwards that must save state for them), llm.c style: plain functions over flat
  * row-major float arrays, shapes in the signatures. Each backward is the adjoint of a forward in {@link Ops}.
@@ -12,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * (a residual, a shared weight) simply receives two contributions; callers zero gradient buffers when they need a
  * fresh gradient. A gradient output passed as null is not computed.
  *
- * <p>Results do not depend on the number of threads: work is split over disjoint output tiles (shared {@link Parallel}
- * pool) and each output is summed in a fixed order.
+ * <p>Results do not depend on the number of threads (tested): work is split over disjoint output tiles on the shared
+ * {@link Parallel} pool, each output is summed in a fixed order (lane sums included), and the forward GEMM that large
+ * matmul backwards use is thread-count independent as well.
  */
 public final class Backward {
     private Backward() {}
@@ -41,23 +41,48 @@ public final class Backward {
     // ------------------------------------------------------------------------------------------------- matmul
 
     /**
+     * From about this many multiply-adds on, the two products go through the tuned forward GEMM ({@link Ops#matmul})
+     * on transposed operands; the transposes cost O(N·OC + N·C + OC·C) moves against O(N·C·OC) multiply-adds.
+     */
+    static long gemmPathMinMacs = 1L << 21;   // not final: the tests force either path
+
+    /**
      * Adjoint of {@link Ops#matmul}: out[N,OC] = inp[N,C] · weight[OC,C]ᵀ + bias[OC].
      * <pre>
-     *   dinp[N,C]     += dout[N,OC] · weight[OC,C]
-     *   dweight[OC,C] += dout[N,OC]ᵀ · inp[N,C]
+     *   dinp[N,C]     += dout[N,OC] · weight[OC,C]        = matmul(dout, weightᵀ[C,OC])
+     *   dweight[OC,C] += dout[N,OC]ᵀ · inp[N,C]           = matmul(doutᵀ[OC,N], inpᵀ[C,N])
      *   dbias[OC]     += Σ_n dout[n,:]
      * </pre>
-     * Any of dinp, dweight, dbias may be null. Vectorised (fma over the contiguous dimension C), threaded over rows.
+     * Any of dinp, dweight, dbias may be null. Large products run on the forward GEMM after transposing its operands
+     * (per-thread scratch, reused); small ones on {@link #gemmAcc} (Vector API fma tiles, threaded over output rows).
      */
     public static void matmulBackward(float[] dinp, float[] dweight, float[] dbias,
                                       float[] dout, float[] inp, float[] weight, int N, int C, int OC) {
+        boolean gemm = (long) N * C * OC >= gemmPathMinMacs;
         if (dinp != null) {
-            // dinp(i=n, j=c) += Σ_{k=o} dout[n·OC + o] · weight[o·C + c]
-            parallelFor(N, (long) OC * C, (lo, hi) -> gemmAcc(dinp, C, dout, OC, 1, weight, C, lo, hi, OC, C));
+            if (gemm) {
+                Scratch s = SCRATCH.get();
+                float[] wT = s.a = grow(s.a, C * OC), tmp = s.c = grow(s.c, N * C);
+                transpose(wT, weight, OC, C);
+                Ops.matmul(tmp, dout, wT, null, N, OC, C);
+                addInto(dinp, tmp, N * C);
+            } else {
+                // dinp(i=n, j=c) += Σ_{k=o} dout[n·OC + o] · weight[o·C + c]
+                parallelFor(N, (long) OC * C, (lo, hi) -> gemmAcc(dinp, C, dout, OC, 1, weight, C, lo, hi, OC, C));
+            }
         }
         if (dweight != null) {
-            // dweight(i=o, j=c) += Σ_{k=n} dout[n·OC + o] · inp[n·C + c]
-            parallelFor(OC, (long) N * C, (lo, hi) -> gemmAcc(dweight, C, dout, 1, OC, inp, C, lo, hi, N, C));
+            if (gemm) {
+                Scratch s = SCRATCH.get();
+                float[] doutT = s.a = grow(s.a, OC * N), inpT = s.b = grow(s.b, C * N), tmp = s.c = grow(s.c, OC * C);
+                transpose(doutT, dout, N, OC);
+                transpose(inpT, inp, N, C);
+                Ops.matmul(tmp, doutT, inpT, null, OC, N, C);
+                addInto(dweight, tmp, OC * C);
+            } else {
+                // dweight(i=o, j=c) += Σ_{k=n} dout[n·OC + o] · inp[n·C + c]
+                parallelFor(OC, (long) N * C, (lo, hi) -> gemmAcc(dweight, C, dout, 1, OC, inp, C, lo, hi, N, C));
+            }
         }
         if (dbias != null) {
             int ov = S.loopBound(OC);
@@ -67,6 +92,34 @@ public final class Backward {
                 for (; o < OC; o++) dbias[o] += dout[r + o];
             }
         }
+    }
+
+    /** Transposed operands and the product, per calling thread; grown on demand and kept (reused every step). */
+    private static final class Scratch { float[] a = new float[0], b = new float[0], c = new float[0]; }
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }
+
+    /** dst[cols, rows] = src[rows, cols]ᵀ, in 32×32 blocks, threaded over row blocks. */
+    static void transpose(float[] dst, float[] src, int rows, int cols) {
+        final int BS = 32;
+        int blocks = (rows + BS - 1) / BS;
+        parallelFor(blocks, (long) BS * cols / 8, (lo, hi) -> {
+            for (int rb = lo * BS; rb < Math.min(rows, hi * BS); rb += BS) {
+                int re = Math.min(rows, rb + BS);
+                for (int cb = 0; cb < cols; cb += BS) {
+                    int ce = Math.min(cols, cb + BS);
+                    for (int r = rb; r < re; r++) for (int c = cb; c < ce; c++) dst[c * rows + r] = src[r * cols + c];
+                }
+            }
+        });
+    }
+
+    /** a[n] += b[n]. */
+    private static void addInto(float[] a, float[] b, int n) {
+        int i = 0, nv = S.loopBound(n);
+        for (; i < nv; i += L) FloatVector.fromArray(S, a, i).add(FloatVector.fromArray(S, b, i)).intoArray(a, i);
+        for (; i < n; i++) a[i] += b[i];
     }
 
     /**
@@ -260,16 +313,19 @@ public final class Backward {
         });
     }
 
-    /** Σ_d a[ao + d]·b[bo + d]. */
+    /**
+     * Σ_d a[ao + d]·b[bo + d]: vector fma per lane, then the lanes added in a fixed order (reduceLanes(ADD) may add
+     * in another order before and after JIT compilation, which would make results depend on warm-up).
+     */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int d = 0;
-        float acc;
+        float acc = 0f;
         if (n >= L) {
             FloatVector v = FloatVector.zero(S);
             int nv = S.loopBound(n);
             for (; d < nv; d += L) v = FloatVector.fromArray(S, a, ao + d).fma(FloatVector.fromArray(S, b, bo + d), v);
-            acc = v.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-        } else acc = 0f;
+            for (int i = 0; i < L; i++) acc += v.lane(i);
+        }
         for (; d < n; d++) acc = Math.fma(a[ao + d], b[bo + d], acc);
         return acc;
     }

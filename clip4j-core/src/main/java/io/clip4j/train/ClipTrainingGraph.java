@@ -86,6 +86,9 @@ public final class ClipTrainingGraph {
         return r;
     }
 
+    /** Floats currently held for saved activations (both towers). */
+    long savedFloats() { return vision.savedFloats() + text.savedFloats(); }
+
     /**
      * Activation memory of a training forward, in floats per batch item (one image plus one caption whose towers run
      * textPositions positions: 77 at worst, the batch's last pooling position + 1 in practice). Per tower, with

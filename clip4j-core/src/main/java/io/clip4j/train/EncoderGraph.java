@@ -130,6 +130,14 @@ final class EncoderGraph {
         }
     }
 
+    /** Floats held by the saved activations (buffer capacities; equals the model when the batch never changed size). */
+    long savedFloats() {
+        long n = 0;
+        for (float[][] group : new float[][][]{res, h1, mean1, rstd1, qkv, probs, att, mid, h2, mean2, rstd2, f, g})
+            for (float[] a : group) n += a.length;
+        return n;
+    }
+
     static void zero(float[] a, int n) { Arrays.fill(a, 0, n, 0f); }
 
     /** Floats saved per token by {@link #forward} (all layers), with T tokens per item: the memory model of this stack. */

@@ -80,6 +80,11 @@ final class TextGraph {
         Backward.embeddingBackward(grads.of(tower.tokenEmbedding), grads.of(tower.positionEmbedding), dx, ids, B, L, T, C);
     }
 
+    /** Floats held by the saved activations (buffer capacities). */
+    long savedFloats() {
+        return encoder.savedFloats() + pooled.length + lnOut.length + lnMean.length + lnRstd.length + features.length;
+    }
+
     /** Floats saved per caption by {@link #forward} when T positions run (T = 77 at worst for CLIP), for projection E. */
     static long savedFloatsPerItem(io.clip4j.model.TextConfig tc, int E, int T) {
         var t = tc.tower();

@@ -91,6 +91,12 @@ final class VisionGraph {
         Backward.matmulBackward(null, grads.of(tower.patchWeight), null, dpatch, patches, tower.patchWeight.data, NP, K, C);
     }
 
+    /** Floats held by the saved activations (buffer capacities). */
+    long savedFloats() {
+        return encoder.savedFloats() + patches.length + patchOut.length + emb.length + preMean.length + preRstd.length
+                + pooled.length + postOut.length + postMean.length + postRstd.length + features.length;
+    }
+
     static float[] zeroed(float[] a, int n) {
         float[] r = EncoderGraph.grow(a, n);
         Arrays.fill(r, 0, n, 0f);

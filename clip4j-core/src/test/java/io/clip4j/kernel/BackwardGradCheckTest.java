@@ -131,46 +131,70 @@ class BackwardGradCheckTest {
     // --------------------------------------------------------------------------------------------- tests
 
     @Test void matmul() {
-        Random r = new Random(1);
-        // shapes exercise the 4-row tiles, the single-row tail and the scalar column tail (C, OC not multiples of 2 vectors)
-        int[][] shapes = {{7, 37, 19}, {9, 32, 48}, {5, 3, 70}};
-        for (int[] s : shapes) {
-            int N = s[0], C = s[1], OC = s[2];
-            float[] inp = rand(r, N * C, 1), w = rand(r, OC * C, 0.3), b = rand(r, OC, 0.3), R = rand(r, N * OC, 1);
-            float[] out = new float[N * OC];
-            Ops.matmul(out, inp, w, b, N, C, OC);
-            assertForwardMatches("matmul", matmulD(d(inp), d(w), d(b), N, C, OC), out, 1e-5);
-            float[] dinp = rand(r, N * C, 1), dw = new float[OC * C], db = new float[OC];
-            float[] dinp0 = dinp.clone();
-            Backward.matmulBackward(dinp, dw, db, R, inp, w, N, C, OC);
-            for (int i = 0; i < dinp.length; i++) dinp[i] -= dinp0[i];   // accumulation: backward adds onto what is there
-            Function<double[][], double[]> f = x -> matmulD(x[0], x[1], x[2], N, C, OC);
-            float[][] in = {inp, w, b};
-            String sh = "[" + N + "," + C + "]x[" + OC + "," + C + "]";
-            check("matmul dinp " + sh, f, in, 0, dinp, R);
-            check("matmul dweight " + sh, f, in, 1, dw, R);
-            check("matmul dbias " + sh, f, in, 2, db, R);
+        long keep = Backward.gemmPathMinMacs;
+        try {
+            for (long threshold : new long[]{Long.MAX_VALUE, 0}) {   // the register-tile path, then the GEMM-on-transposes path
+                Backward.gemmPathMinMacs = threshold;
+                String path = threshold == 0 ? " (gemm)" : " (tiles)";
+                Random r = new Random(1);
+                // shapes exercise the 4-row tiles, the single-row tail and the scalar column tail (C, OC not multiples of 2 vectors)
+                int[][] shapes = {{7, 37, 19}, {9, 32, 48}, {5, 3, 70}};
+                for (int[] s : shapes) {
+                    int N = s[0], C = s[1], OC = s[2];
+                    float[] inp = rand(r, N * C, 1), w = rand(r, OC * C, 0.3), b = rand(r, OC, 0.3), R = rand(r, N * OC, 1);
+                    float[] out = new float[N * OC];
+                    Ops.matmul(out, inp, w, b, N, C, OC);
+                    assertForwardMatches("matmul", matmulD(d(inp), d(w), d(b), N, C, OC), out, 1e-5);
+                    float[] dinp = rand(r, N * C, 1), dw = rand(r, OC * C, 1), db = rand(r, OC, 1);
+                    float[] dinp0 = dinp.clone(), dw0 = dw.clone(), db0 = db.clone();
+                    Backward.matmulBackward(dinp, dw, db, R, inp, w, N, C, OC);
+                    // accumulation: the backward adds onto what is there
+                    for (int i = 0; i < dinp.length; i++) dinp[i] -= dinp0[i];
+                    for (int i = 0; i < dw.length; i++) dw[i] -= dw0[i];
+                    for (int i = 0; i < db.length; i++) db[i] -= db0[i];
+                    Function<double[][], double[]> f = x -> matmulD(x[0], x[1], x[2], N, C, OC);
+                    float[][] in = {inp, w, b};
+                    String sh = "[" + N + "," + C + "]x[" + OC + "," + C + "]" + path;
+                    check("matmul dinp " + sh, f, in, 0, dinp, R);
+                    check("matmul dweight " + sh, f, in, 1, dw, R);
+                    check("matmul dbias " + sh, f, in, 2, db, R);
+                }
+            }
+        } finally {
+            Backward.gemmPathMinMacs = keep;
         }
     }
 
-    @Test void matmulBackwardIsThreadCountIndependentAndMatchesAPlainLoop() {
-        Random r = new Random(2);
-        int N = 203, C = 96, OC = 130;   // large enough to be split over threads
-        float[] inp = rand(r, N * C, 1), w = rand(r, OC * C, 1), dout = rand(r, N * OC, 1);
-        float[] dinp = new float[N * C], dw = new float[OC * C];
-        Backward.matmulBackward(dinp, dw, null, dout, inp, w, N, C, OC);
-        float[] dinpS = new float[N * C], dwS = new float[OC * C];
-        Backward.gemmAcc(dinpS, C, dout, OC, 1, w, C, 0, N, OC, C);       // one thread, whole range
-        Backward.gemmAcc(dwS, C, dout, 1, OC, inp, C, 0, OC, N, C);
-        assertArrayEquals(dinpS, dinp, "dinp: same bits with and without threads");
-        assertArrayEquals(dwS, dw, "dweight: same bits with and without threads");
-        double worst = 0;
-        for (int o = 0; o < OC; o++) for (int c = 0; c < C; c++) {
-            double a = 0;
-            for (int n = 0; n < N; n++) a += (double) dout[n * OC + o] * inp[n * C + c];
-            worst = Math.max(worst, Math.abs(a - dw[o * C + c]));
+    @Test void matmulBackwardIsThreadCountIndependentAndMatchesAFloat64Loop() {
+        long keep = Backward.gemmPathMinMacs;
+        try {
+            for (long threshold : new long[]{Long.MAX_VALUE, 0}) {
+                Backward.gemmPathMinMacs = threshold;
+                Random r = new Random(2);
+                int N = 203, C = 96, OC = 130;   // large enough to be split over threads
+                float[] inp = rand(r, N * C, 1), w = rand(r, OC * C, 1), dout = rand(r, N * OC, 1);
+                float[] dinp = new float[N * C], dw = new float[OC * C];
+                Backward.matmulBackward(dinp, dw, null, dout, inp, w, N, C, OC);
+                float[] dinp1 = new float[N * C], dw1 = new float[OC * C];
+                Parallel.withMaxThreads(1, () -> Backward.matmulBackward(dinp1, dw1, null, dout, inp, w, N, C, OC));
+                assertArrayEquals(dinp1, dinp, "dinp: same bits with 1 and " + Parallel.threads() + " threads");
+                assertArrayEquals(dw1, dw, "dweight: same bits with 1 and " + Parallel.threads() + " threads");
+                double worstW = 0, worstI = 0;
+                for (int o = 0; o < OC; o++) for (int c = 0; c < C; c++) {
+                    double a = 0;
+                    for (int n = 0; n < N; n++) a += (double) dout[n * OC + o] * inp[n * C + c];
+                    worstW = Math.max(worstW, Math.abs(a - dw[o * C + c]));
+                }
+                for (int n = 0; n < N; n++) for (int c = 0; c < C; c++) {
+                    double a = 0;
+                    for (int o = 0; o < OC; o++) a += (double) dout[n * OC + o] * w[o * C + c];
+                    worstI = Math.max(worstI, Math.abs(a - dinp[n * C + c]));
+                }
+                assertTrue(worstW < 1e-4 && worstI < 1e-4, "vs float64 loops: dweight " + worstW + ", dinp " + worstI);
+            }
+        } finally {
+            Backward.gemmPathMinMacs = keep;
         }
-        assertTrue(worst < 1e-4, "dweight vs float64 loop: " + worst);
     }
 
     @Test void layerNorm() {
