@@ -1,0 +1,148 @@
+package io.clip4j.train;
+
+import io.clip4j.kernel.Backward;
+import io.clip4j.kernel.Ops;
+import io.clip4j.model.Activation;
+import io.clip4j.model.Encoder;
+import io.clip4j.nn.Block;
+
+import java.util.Arrays;
+
+/**
+ * The pre-LN transformer stack of one tower with everything its backward needs saved. Per block l, over x[B,T,C]
+ * (N = B·T rows):
+ * <pre>
+ *   h1   = ln1(x)                       saved: h1[N,C], mean1/rstd1[N]
+ *   qkv  = h1 · Wqkvᵀ + bqkv            saved: qkv[N,3C]
+ *   a    = attention(qkv)               saved: probs[B,H,T,T], a[N,C]
+ *   m    = x + a · Woᵀ + bo             saved: m[N,C]  (the residual after attention)
+ *   h2   = ln2(m)                       saved: h2[N,C], mean2/rstd2[N]
+ *   f    = h2 · W1ᵀ + b1                saved: f[N,I]  (pre-activation)
+ *   g    = act(f)                       saved: g[N,I]
+ *   x'   = m + g · W2ᵀ + b2             = the next block's x (res[l+1])
+ * </pre>
+ * Residual states res[0..layers] are kept (res[0] is the tower's input to the stack, written by the caller).
+ * Buffers grow to the largest batch seen and are reused; only the first N rows are meaningful.
+ */
+final class EncoderGraph {
+    final Encoder encoder;
+    final int layers, C, I, H;
+    final boolean causal;
+    final Activation activation;
+
+    int B, T;
+    float[][] res, h1, mean1, rstd1, qkv, probs, att, mid, h2, mean2, rstd2, f, g;
+    // backward scratch, reused by every block
+    private float[] dh, dqkv, datt, dg, df;
+
+    EncoderGraph(Encoder encoder, int C, int I, int H, boolean causal, Activation activation) {
+        this.encoder = encoder;
+        this.layers = encoder.blocks.length;
+        this.C = C;
+        this.I = I;
+        this.H = H;
+        this.causal = causal;
+        this.activation = activation;
+        res = new float[layers + 1][0];
+        h1 = new float[layers][0]; mean1 = new float[layers][0]; rstd1 = new float[layers][0];
+        qkv = new float[layers][0]; probs = new float[layers][0]; att = new float[layers][0];
+        mid = new float[layers][0]; h2 = new float[layers][0]; mean2 = new float[layers][0]; rstd2 = new float[layers][0];
+        f = new float[layers][0]; g = new float[layers][0];
+        dh = dqkv = datt = dg = df = new float[0];
+    }
+
+    /** Sizes the buffers for x[B,T,C]; returns res[0], where the caller writes the stack's input. */
+    float[] begin(int B, int T) {
+        this.B = B;
+        this.T = T;
+        int N = B * T;
+        for (int l = 0; l <= layers; l++) res[l] = grow(res[l], N * C);
+        for (int l = 0; l < layers; l++) {
+            h1[l] = grow(h1[l], N * C); mean1[l] = grow(mean1[l], N); rstd1[l] = grow(rstd1[l], N);
+            qkv[l] = grow(qkv[l], N * 3 * C); probs[l] = grow(probs[l], B * H * T * T); att[l] = grow(att[l], N * C);
+            mid[l] = grow(mid[l], N * C); h2[l] = grow(h2[l], N * C); mean2[l] = grow(mean2[l], N); rstd2[l] = grow(rstd2[l], N);
+            f[l] = grow(f[l], N * I); g[l] = grow(g[l], N * I);
+        }
+        dh = grow(dh, N * C); dqkv = grow(dqkv, N * 3 * C); datt = grow(datt, N * C); dg = grow(dg, N * I); df = grow(df, N * I);
+        return res[0];
+    }
+
+    static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }
+
+    /** The stack's output x[B,T,C] after {@link #forward}. */
+    float[] output() { return res[layers]; }
+
+    /** Runs every block on res[0], saving activations. */
+    void forward() {
+        int N = B * T;
+        for (int l = 0; l < layers; l++) {
+            Block bk = encoder.blocks[l];
+            float[] x = res[l], m = mid[l], out = res[l + 1];
+            Backward.layerNormForward(h1[l], mean1[l], rstd1[l], x, bk.ln1.weight.data, bk.ln1.bias.data, N, C, bk.ln1.eps);
+            Ops.matmul(qkv[l], h1[l], bk.qkv.weight.data, bk.qkv.bias.data, N, C, 3 * C);
+            Backward.attentionForward(att[l], probs[l], qkv[l], B, T, C, H, causal);
+            Ops.matmul(m, att[l], bk.outProj.weight.data, bk.outProj.bias.data, N, C, C);
+            Ops.addInPlace(m, x, N * C);                                      // m = x + attn_out
+            Backward.layerNormForward(h2[l], mean2[l], rstd2[l], m, bk.ln2.weight.data, bk.ln2.bias.data, N, C, bk.ln2.eps);
+            Ops.matmul(f[l], h2[l], bk.fc1.weight.data, bk.fc1.bias.data, N, C, I);
+            System.arraycopy(f[l], 0, g[l], 0, N * I);
+            switch (activation) {
+                case QUICK_GELU -> Ops.quickGelu(g[l], N * I);
+                case GELU -> Ops.gelu(g[l], N * I);
+                case GELU_TANH -> Ops.geluTanh(g[l], N * I);
+            }
+            Ops.matmul(out, g[l], bk.fc2.weight.data, bk.fc2.bias.data, N, I, C);
+            Ops.addInPlace(out, m, N * C);                                    // x' = m + mlp_out
+        }
+    }
+
+    /**
+     * Backward through every block, last first. On entry dx[N,C] = d loss / d output; on return dx = d loss / d res[0].
+     * The residual connections make dx flow through unchanged, so each block only adds its two branches into it.
+     * Parameter gradients accumulate into grads.
+     */
+    void backward(float[] dx, Gradients grads) {
+        int N = B * T;
+        for (int l = layers - 1; l >= 0; l--) {
+            Block bk = encoder.blocks[l];
+            // MLP branch: x' = m + fc2(act(fc1(ln2(m))))
+            zero(dg, N * I);
+            Backward.matmulBackward(dg, grads.of(bk.fc2.weight), grads.of(bk.fc2.bias), dx, g[l], bk.fc2.weight.data, N, I, C);
+            zero(df, N * I);
+            switch (activation) {
+                case QUICK_GELU -> Backward.quickGeluBackward(df, f[l], dg, N * I);
+                case GELU -> Backward.geluBackward(df, f[l], dg, N * I);
+                case GELU_TANH -> Backward.geluTanhBackward(df, f[l], dg, N * I);
+            }
+            zero(dh, N * C);
+            Backward.matmulBackward(dh, grads.of(bk.fc1.weight), grads.of(bk.fc1.bias), df, h2[l], bk.fc1.weight.data, N, C, I);
+            Backward.layerNormBackward(dx, grads.of(bk.ln2.weight), grads.of(bk.ln2.bias), dh, mid[l], bk.ln2.weight.data,
+                    mean2[l], rstd2[l], N, C);                               // dx is now d loss / d m
+            // attention branch: m = x + out_proj(attention(qkv(ln1(x))))
+            zero(datt, N * C);
+            Backward.matmulBackward(datt, grads.of(bk.outProj.weight), grads.of(bk.outProj.bias), dx, att[l], bk.outProj.weight.data, N, C, C);
+            zero(dqkv, N * 3 * C);
+            Backward.attentionBackward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal);
+            zero(dh, N * C);
+            Backward.matmulBackward(dh, grads.of(bk.qkv.weight), grads.of(bk.qkv.bias), dqkv, h1[l], bk.qkv.weight.data, N, C, 3 * C);
+            Backward.layerNormBackward(dx, grads.of(bk.ln1.weight), grads.of(bk.ln1.bias), dh, res[l], bk.ln1.weight.data,
+                    mean1[l], rstd1[l], N, C);                               // dx is now d loss / d x
+        }
+    }
+
+    /** Floats held by the saved activations (buffer capacities; equals the model when the batch never changed size). */
+    long savedFloats() {
+        long n = 0;
+        for (float[][] group : new float[][][]{res, h1, mean1, rstd1, qkv, probs, att, mid, h2, mean2, rstd2, f, g})
+            for (float[] a : group) n += a.length;
+        return n;
+    }
+
+    static void zero(float[] a, int n) { Arrays.fill(a, 0, n, 0f); }
+
+    /** Floats saved per token by {@link #forward} (all layers), with T tokens per item: the memory model of this stack. */
+    static long savedFloatsPerItem(int layers, int C, int I, int H, int T) {
+        // res (layers+1)·C; per layer: h1, att, mid, h2 (4C) + qkv (3C) + f, g (2I) + 4 LN stats; probs H·T per token
+        return (long) T * ((layers + 1L) * C + layers * (7L * C + 2L * I + 4 + (long) H * T));
+    }
+}

@@ -1,0 +1,75 @@
+package io.clip4j.train;
+
+import io.clip4j.model.ClipModel;
+
+/**
+ * One optimizer step on one batch, in open_clip's order:
+ * <pre>
+ *   lr = schedule(step)  →  zero grads  →  forward  →  loss  →  backward
+ *   →  (optional) clip the global gradient norm  →  optimizer.step(lr)  →  logit_scale.clamp_(0, ln 100)
+ * </pre>
+ * The model's parameters are updated in place. A trainer loop calls {@link #run} once per batch.
+ */
+public final class TrainStep {
+    /** open_clip clamps logit_scale to [0, ln 100] after every step (temperature at most 100). */
+    public static final float LOGIT_SCALE_MAX = (float) Math.log(100);
+
+    private final ClipTrainingGraph graph;
+    private final Optimizer optimizer;
+    private final LrSchedule schedule;
+    private final double maxGradNorm;
+    private int step;
+
+    /**
+     * @param maxGradNorm clip the global L2 norm of all gradients to this (torch clip_grad_norm_); ≤ 0 = no clipping
+     */
+    public TrainStep(ClipTrainingGraph graph, Optimizer optimizer, LrSchedule schedule, double maxGradNorm) {
+        this.graph = graph;
+        this.optimizer = optimizer;
+        this.schedule = schedule;
+        this.maxGradNorm = maxGradNorm;
+    }
+
+    /**
+     * open_clip's default recipe on a model: AdamW(β 0.9/0.98, ε 1e-6) over the two open_clip parameter groups
+     * (weight decay wd on tensors of ≥ 2 dims, none on the rest), the given schedule, no gradient clipping.
+     */
+    public static TrainStep adamw(ClipModel model, LrSchedule schedule, double weightDecay) {
+        ClipTrainingGraph g = new ClipTrainingGraph(model);
+        return new TrainStep(g, AdamW.openClip(ParamGroup.openClip(g.params(), weightDecay)), schedule, 0);
+    }
+
+    /** What one step did. loss* are those of the forward before the update; gradNorm is NaN when not clipping. */
+    public record Result(int step, double lr, float loss, float lossImage, float lossText,
+                         double gradNorm, float logitScaleBefore, float logitScaleAfter) {}
+
+    /** One step on pixels[B,3,S,S] and token rows ids[B·L]. */
+    public Result run(float[] pixels, int[] ids, int B, int L) {
+        double lr = schedule.lr(step);
+        float[] ls = graph.logitScale().data;
+        float before = ls[0];
+        ContrastiveLoss.Result r = graph.forwardBackward(pixels, ids, B, L);
+        double norm = maxGradNorm > 0 ? graph.grads().clipGlobalNorm(maxGradNorm) : Double.NaN;
+        optimizer.step(graph.grads(), lr);
+        ls[0] = Math.min(Math.max(ls[0], 0f), LOGIT_SCALE_MAX);
+        return new Result(step++, lr, r.loss(), r.lossImage(), r.lossText(), norm, before, ls[0]);
+    }
+
+    /** Convenience: token rows as int[B][L] (all of one length). */
+    public Result run(float[] pixels, int[][] ids) {
+        int B = ids.length, L = ids[0].length;
+        int[] flat = new int[B * L];
+        for (int b = 0; b < B; b++) {
+            if (ids[b].length != L) throw new IllegalArgumentException("token rows differ in length: " + ids[b].length + " vs " + L);
+            System.arraycopy(ids[b], 0, flat, b * L, L);
+        }
+        return run(pixels, flat, B, L);
+    }
+
+    /** Steps taken so far (the next step's schedule index). */
+    public int stepsDone() { return step; }
+
+    public ClipTrainingGraph graph() { return graph; }
+
+    public Optimizer optimizer() { return optimizer; }
+}
