@@ -4,6 +4,8 @@ import io.clip4j.Clip4jException;
 import io.clip4j.model.ClipModel;
 import io.clip4j.model.Family;
 import io.clip4j.model.ModelConfig;
+import io.clip4j.model.TextTower;
+import io.clip4j.model.VisionTower;
 import io.clip4j.nn.Param;
 
 import java.util.ArrayList;
@@ -37,8 +39,8 @@ public final class ClipTrainingGraph {
         ps.add(logitScale);
         this.params = Collections.unmodifiableList(ps);
         this.grads = new Gradients(params);
-        this.vision = new VisionGraph(model.vision());
-        this.text = new TextGraph(model.text());
+        this.vision = new VisionGraph((VisionTower) model.vision()); // CLIP family, checked above
+        this.text = new TextGraph((TextTower) model.text());
     }
 
     public ClipModel model() { return model; }
