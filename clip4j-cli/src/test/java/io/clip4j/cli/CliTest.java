@@ -154,4 +154,33 @@ class CliTest {
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("vit-z-99"));
     }
+
+    /** SigLIP 2 from the CLI: token rows as the processor pads them, and embeddings equal to the reference. */
+    @Test void siglip2TokenizeAndEmbedFromTheCli() throws Exception {
+        String dir = Fixtures.path("siglip/siglip2_tiny").toString();
+        JsonNode cases = JSON.readTree(Fixtures.path("siglip/tokenization_siglip2.json").toFile()).get("cases");
+        List<String> texts = new ArrayList<>();
+        for (JsonNode c : cases) texts.add(c.get("text").asText());
+        Path tj = tmp.resolve("s2.json");
+        Files.writeString(tj, JSON.writeValueAsString(texts));
+        Result tok = run("tokenize", "--model", dir, "--texts-json", tj.toString());
+        assertEquals(0, tok.code(), tok.err());
+        List<JsonNode> rows = tok.lines();
+        assertEquals(cases.size(), rows.size());
+        for (int i = 0; i < cases.size(); i++) assertEquals(cases.get(i).get("input_ids_max_length"), rows.get(i), cases.get(i).get("text").asText());
+
+        JsonNode meta = JSON.readTree(Fixtures.path("siglip/expected_siglip2.json").toFile());
+        String image = Fixtures.path("siglip/images/" + meta.get("images").get(6).asText()).toString();
+        String caption = meta.get("captions").get(1).asText();
+        Result emb = run("embed", "--model", dir, "--max-num-patches", "16", "--image", image, "--text", caption);
+        assertEquals(0, emb.code(), emb.err());
+        try (SafeTensors exp = SafeTensors.open(Fixtures.path("siglip/expected_siglip2.safetensors"))) {
+            float[] img = exp.floats("mnp16.image_embeds"), txt = exp.floats("text_embeds");
+            float[] gotImg = floats(emb.lines().get(0).get("embedding")), gotTxt = floats(emb.lines().get(1).get("embedding"));
+            for (int d = 0; d < 64; d++) {
+                assertEquals(img[6 * 64 + d], gotImg[d], 1e-5, "image dim " + d);
+                assertEquals(txt[64 + d], gotTxt[d], 1e-5, "text dim " + d);
+            }
+        }
+    }
 }
