@@ -42,6 +42,8 @@ final class InitCommand implements Callable<Integer> {
 
     static final List<String> TOKENIZER_FILES = List.of("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json");
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Override public Integer call() throws Exception {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) throw new Clip4jException("--dtype must be F32, F16 or BF16");
         ModelConfig config = Architectures.byName(arch);
@@ -56,11 +58,14 @@ final class InitCommand implements Callable<Integer> {
         if (tokenizerFrom != null) {
             for (String f : TOKENIZER_FILES) {
                 Path src = tokenizerFrom.resolve(f);
-                if (Files.isRegularFile(src)) Files.copy(src, out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                if (Files.isRegularFile(src)) {
+                    Files.copy(src, out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                    io.clip4j.io.SafeTensors.readableByAll(out.resolve(f));
+                }
             }
         }
         long params = model.params().stream().mapToLong(p -> p.numel()).sum() + 1;
-        System.err.printf("wrote %s: %s, %,d parameters, seed %d%n", out, arch, params, seed);
+        spec.commandLine().getErr().printf("wrote %s: %s, %,d parameters, seed %d%n", out, arch, params, seed);
         return 0;
     }
 }

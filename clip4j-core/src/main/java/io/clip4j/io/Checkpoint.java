@@ -146,10 +146,10 @@ public final class Checkpoint implements ParamSource, AutoCloseable {
             throw new WrongShape(src + " is " + info.shapeString() + ", expected " + Arrays.toString(expect));
         }
         if (!info.dtype().isFloat()) throw new WrongShape(src + " has dtype " + info.dtype() + ", expected a float type");
-        float[] v = source.floats(src);
         if (!transpose) {
-            System.arraycopy(v, 0, out, offset, v.length);
+            source.readFloats(src, out, offset);
         } else {
+            float[] v = source.floats(src);
             int rows = (int) expect[0], cols = (int) expect[1]; // v[rows, cols] → out[cols, rows]
             for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[offset + c * rows + r] = v[r * cols + c];
         }

@@ -97,6 +97,7 @@ public final class HfCheckpointWriter {
         Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName() + ".", ".tmp");
         try {
             Files.write(tmp, JSON.writeValueAsBytes(json));
+            SafeTensors.readableByAll(tmp);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);

@@ -217,6 +217,8 @@ public final class SafeTensors implements TensorSource {
         return out;
     }
 
+    @Override public void readFloats(String name, float[] dst, int offset) { readFloats(info(name), dst, offset); }
+
     /** Widens the tensor into dst[offset .. offset + numel). */
     public void readFloats(TensorInfo t, float[] dst, int offset) {
         MemorySegment s = data.asSlice(t.begin(), t.end() - t.begin());
@@ -228,6 +230,8 @@ public final class SafeTensors implements TensorSource {
             case F64 -> { for (int i = 0; i < n; i++) dst[offset + i] = (float) s.getAtIndex(F64_LE, i); }
             default -> throw new Clip4jException("tensor " + t.name() + " in " + file + " has dtype " + t.dtype() + ", expected a float type");
         }
+        // the values now live on the heap: drop the mapped pages, so a loaded model is not resident twice
+        if (s.isMapped()) s.unload();
     }
 
     @Override public int[] ints(String name) {
@@ -333,7 +337,17 @@ public final class SafeTensors implements TensorSource {
             Files.deleteIfExists(tmp);
             throw e;
         }
+        readableByAll(tmp);
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Temporary files are created owner-only (0600); a written model is an ordinary file (0644). */
+    public static void readableByAll(Path p) {
+        try {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: keep the default permissions
+        }
     }
 
     /** float32 → bfloat16 bits, round to nearest even (NaN kept quiet). */

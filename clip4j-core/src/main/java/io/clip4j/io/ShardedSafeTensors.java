@@ -62,6 +62,7 @@ public final class ShardedSafeTensors implements TensorSource {
     @Override public TensorInfo info(String name) { return shard(name).info(name); }
     @Override public float[] floats(String name) { return shard(name).floats(name); }
     @Override public int[] ints(String name) { return shard(name).ints(name); }
+    @Override public void readFloats(String name, float[] dst, int offset) { shard(name).readFloats(name, dst, offset); }
 
     @Override public Map<String, String> metadata() {
         Map<String, String> m = new LinkedHashMap<>();

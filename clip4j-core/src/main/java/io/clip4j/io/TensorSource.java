@@ -16,6 +16,12 @@ public interface TensorSource extends AutoCloseable {
     /** The tensor widened to float32 (F32, F16, BF16, F64). */
     float[] floats(String name);
 
+    /** Widens the tensor into dst[offset .. offset + numel) without an intermediate array. */
+    default void readFloats(String name, float[] dst, int offset) {
+        float[] v = floats(name);
+        System.arraycopy(v, 0, dst, offset, v.length);
+    }
+
     /** The tensor as ints (I8..I64, U8..U32, BOOL); I64 values must fit an int. */
     int[] ints(String name);
 
