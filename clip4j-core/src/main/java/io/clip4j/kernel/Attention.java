@@ -118,7 +118,8 @@ final class Attention {
         FloatVector sum = FloatVector.zero(S);
         FloatVector m = FloatVector.broadcast(S, max);
         for (s = 0; s < width; s += VL) {
-            FloatVector e = FloatVector.fromArray(S, sc, off + s).sub(m).mul(scale).lanewise(VectorOperators.EXP);
+            FloatVector e = FloatVector.fromArray(S, sc, off + s).sub(m).mul(scale);
+            e = VecMath.exp(e);
             if (s + VL > L) {
                 VectorMask<Float> keep = S.indexInRange(s, L);
                 e = e.blend(0f, keep.not());

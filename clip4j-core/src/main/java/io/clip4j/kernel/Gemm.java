@@ -161,16 +161,14 @@ final class Gemm {
             for (int n = 0; n < N; n++) {
                 for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
                 int j = 0, ob = n * OC + oc0;
-                for (; j + VL <= width; j += VL) {
-                    FloatVector v = FloatVector.fromArray(S, row, j);
-                    if (bias != null) v = v.add(FloatVector.fromArray(S, bias, oc0 + j));
-                    if (act != Activation.NONE) v = VecMath.apply(act, v);
-                    v.intoArray(out, ob + j);
+                if (bias == null) {
+                    System.arraycopy(row, 0, out, ob, width);
+                } else {
+                    for (; j + VL <= width; j += VL)
+                        FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, bias, oc0 + j)).intoArray(out, ob + j);
+                    for (; j < width; j++) out[ob + j] = row[j] + bias[oc0 + j];
                 }
-                for (; j < width; j++) {
-                    float v = row[j] + (bias == null ? 0f : bias[oc0 + j]);
-                    out[ob + j] = VecMath.apply(act, v);
-                }
+                if (act != Activation.NONE) Elementwise.activationRange(act, out, ob, ob + width);
             }
         }
     }
@@ -373,11 +371,6 @@ final class Gemm {
 
     /** Applies act in place to rows [0, mr) × cols [0, ncols) of c at cOff (row stride ldc). */
     private static void activate(float[] c, int cOff, int ldc, int mr, int ncols, Activation act) {
-        for (int r = 0; r < mr; r++) {
-            int o = cOff + r * ldc;
-            int j = 0;
-            for (; j + VL <= ncols; j += VL) VecMath.apply(act, FloatVector.fromArray(S, c, o + j)).intoArray(c, o + j);
-            for (; j < ncols; j++) c[o + j] = VecMath.apply(act, c[o + j]);
-        }
+        for (int r = 0; r < mr; r++) Elementwise.activationRange(act, c, cOff + r * ldc, cOff + r * ldc + ncols);
     }
 }
