@@ -35,6 +35,8 @@ final class Gemm {
     static final int SMALL_KC = Math.max(16, Integer.getInteger("clip4j.gemm.smallKC", 256));
     /** Channels per chunk of the small-N path (bounds its accumulator buffer). */
     static final int SMALL_OC = Math.max(MR, Integer.getInteger("clip4j.gemm.smallOC", 512) / MR * MR);
+    /** Tasks per thread when a product is split (small tasks let idle threads take over a descheduled one's share). */
+    static final int TASKS_PER_THREAD = Math.max(1, Integer.getInteger("clip4j.gemm.tasksPerThread", 8));
     /** Below this many multiply-adds a call runs on the calling thread only. */
     static final long PARALLEL_MIN_MACS = Long.getLong("clip4j.gemm.parallelMinMacs", 1L << 20);
 
@@ -47,6 +49,8 @@ final class Gemm {
         final float[] cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)];
         final float[] row = new float[SMALL_OC + MR];
         final float[] red = new float[VL];
+        /** The small-N path's packed input (grown on demand; only read by the tasks of the call that packed it). */
+        float[] inPack = new float[0];
     }
 
     private static final ThreadLocal<Workspace> WS = ThreadLocal.withInitial(Workspace::new);
@@ -78,8 +82,10 @@ final class Gemm {
         int colTasks = (panels + panelsPerBlock - 1) / panelsPerBlock;
         int rowTasks = 1;
         if (threads > 1) {
-            // a multiple of the thread count, for balance, while column blocks stay at least 2 panels wide
-            int want = (colTasks + threads - 1) / threads * threads;
+            // many small column blocks (about 8 per thread, at least 2 panels wide): a thread that gets descheduled
+            // on a busy machine then holds up only a small block, and the others take the rest; blocks partition
+            // the weight, so this costs no extra packing (only the input is streamed once per block)
+            int want = Math.max(colTasks, TASKS_PER_THREAD * threads);
             colTasks = Math.max(1, Math.min(want, panels / 2));
             if (colTasks < threads) {
                 int rowPanels = (N + MR - 1) / MR;
@@ -108,15 +114,21 @@ final class Gemm {
      */
     private static void matmulSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC,
                                      Activation act, int threads) {
+        // pack the whole input once, by the caller, K block after K block; tasks only read it
+        Workspace ws = WS.get();
+        int npan = (N + NR - 1) / NR;
+        if (ws.inPack.length < npan * NR * C) ws.inPack = new float[npan * NR * C];
+        float[] packed = ws.inPack;
+        for (int k0 = 0; k0 < C; k0 += SMALL_KC) packB(inp, C, N, 0, npan, k0, Math.min(SMALL_KC, C - k0), packed, npan * NR * k0);
         int groups = (OC + MR - 1) / MR;
-        int tasks = threads <= 1 ? 1 : Math.min(groups, 2 * threads);
+        int tasks = threads <= 1 ? 1 : Math.min(groups, TASKS_PER_THREAD * threads);
         if (tasks == 1) {
-            tileSmallN(out, inp, w, bias, N, C, OC, act, 0, OC);
+            tileSmallN(out, packed, w, bias, N, C, OC, act, 0, OC);
             return;
         }
         Parallel.forEach(tasks, threads, t -> {
             int o0 = (int) ((long) groups * t / tasks) * MR, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * MR);
-            tileSmallN(out, inp, w, bias, N, C, OC, act, o0, o1);
+            tileSmallN(out, packed, w, bias, N, C, OC, act, o0, o1);
         });
     }
 
@@ -126,10 +138,9 @@ final class Gemm {
      * channel-major buffer cT[o][n] (contiguous vector stores); after the last K block cT is transposed into out with the
      * bias and the activation.
      */
-    private static void tileSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act,
+    private static void tileSmallN(float[] out, float[] packed, float[] w, float[] bias, int N, int C, int OC, Activation act,
                                    int o0, int o1) {
         Workspace ws = WS.get();
-        float[] bp = ws.bPack;
         int npan = (N + NR - 1) / NR, ldt = npan * NR;
         float[] cT = ws.cT;
         for (int oc0 = o0; oc0 < o1; oc0 += SMALL_OC) {
@@ -137,7 +148,7 @@ final class Gemm {
             for (int k0 = 0; k0 < C; k0 += SMALL_KC) {
                 int kc = Math.min(SMALL_KC, C - k0);
                 int mode = k0 == 0 ? STORE : ACCUMULATE;
-                packB(inp, C, N, 0, npan, k0, kc, bp);        // input rows play the weight's part: panels of NR rows
+                int pOff = ldt * k0;                           // this K block of the packed input (panels of NR rows)
                 for (int o = oc0; o < oc1; o += MR) {
                     int mr = Math.min(MR, oc1 - o);
                     float[] a = w;
@@ -152,7 +163,7 @@ final class Gemm {
                         }
                     }
                     for (int p = 0; p < npan; p++)
-                        kernel(a, aOff, lda, bp, p * kc * NR, kc, cT, (o - oc0) * ldt + p * NR, ldt, null, 0, mode);
+                        kernel(a, aOff, lda, packed, pOff + p * kc * NR, kc, cT, (o - oc0) * ldt + p * NR, ldt, null, 0, mode);
                 }
             }
             // out[n, oc0..oc1) = act(cT[·, n] + bias)
@@ -268,8 +279,13 @@ final class Gemm {
 
     /** Packs W[p·NR + j, k0 + k] for panels [pb,pe) into bp[(p−pb)·kc·NR + k·NR + j], zero beyond OC. */
     private static void packB(float[] w, int C, int OC, int pb, int pe, int k0, int kc, float[] bp) {
+        packB(w, C, OC, pb, pe, k0, kc, bp, 0);
+    }
+
+    /** As above, writing at bp[off + ...]. */
+    private static void packB(float[] w, int C, int OC, int pb, int pe, int k0, int kc, float[] bp, int off) {
         for (int p = pb; p < pe; p++) {
-            int base = (p - pb) * kc * NR;
+            int base = off + (p - pb) * kc * NR;
             for (int j = 0; j < NR; j++) {
                 int o = p * NR + j;
                 if (o < OC) {
