@@ -15,9 +15,13 @@ import jdk.incubator.vector.FloatVector;
  * (6×16 floats on AVX2, 6×32 on AVX-512) and per k does 2 loads, 6 broadcasts, 12 FMAs. The epilogue adds the bias
  * (first K block) or the partial sum already in out (later K blocks) and applies the activation (last K block).
  *
- * <p>Threads: the OC panels are cut into column blocks of at most NC channels (and, when there are fewer blocks than
- * threads, the rows too); each task packs its own weight block into a per-thread workspace and sweeps all its rows,
- * so packing is amortised over N and no task shares scratch with another.
+ * <p>Threads: the OC panels are cut into column blocks (about {@link #TASKS_PER_THREAD} per thread, at most NC
+ * channels; when there are few channels the rows are split too); each task packs its own weight block into a
+ * per-thread workspace and sweeps all its rows, so packing is amortised over N and no task shares scratch with another.
+ *
+ * <p>Shapes with few rows take other routes: N ≤ {@link #GEMV_N} a matrix-vector loop (no packing), N ≤ {@link #SMALL_N}
+ * with N < OC the transposed product of {@link #matmulSmallN} (packs the small input instead of the big weight).
+ * Results do not depend on the thread count: every output element is summed in the same order whatever the split.
  */
 final class Gemm {
     private Gemm() {}
@@ -87,9 +91,11 @@ final class Gemm {
             // the weight, so this costs no extra packing (only the input is streamed once per block)
             int want = Math.max(colTasks, TASKS_PER_THREAD * threads);
             colTasks = Math.max(1, Math.min(want, panels / 2));
-            if (colTasks < threads) {
+            if (colTasks < TASKS_PER_THREAD * threads) {
+                // few channels: split the rows too (each row task packs the — small — weight block again)
                 int rowPanels = (N + MR - 1) / MR;
-                rowTasks = Math.max(1, Math.min((threads + colTasks - 1) / colTasks, rowPanels / 4));
+                int wantRows = (TASKS_PER_THREAD * threads + colTasks - 1) / colTasks;
+                rowTasks = Math.max(1, Math.min(wantRows, rowPanels / 4));
             }
         }
         final int ct = colTasks, rt = rowTasks;
@@ -109,8 +115,8 @@ final class Gemm {
     /**
      * Few rows, many channels (a text sequence, a batch of pooled embeddings): packing the weight would cost about as
      * much as the product, so compute outᵀ = W · inpᵀ instead: the micro-kernel broadcasts 6 weight rows straight from
-     * {@code w} and streams the (cheaply) packed input panels; the 6 × NR tile is transposed into out in the epilogue.
-     * Tasks split the output channels; each packs the whole input for itself (N·C, small here).
+     * {@code w} and streams the (cheaply) packed input panels; the 6 × NR tiles are transposed into out in the epilogue.
+     * The caller packs the whole input once into its workspace; the tasks split the output channels and only read it.
      */
     private static void matmulSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC,
                                      Activation act, int threads) {
