@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Multi-head attention, one task per (batch item, head), built on the GEMM micro-kernel ({@link Gemm#kernel}).
  *
- * <p>Per task, into per-thread scratch: Q is copied to a row block padded to a multiple of 6 rows, K is packed into
+ * <p>Per task, into pooled scratch ({@link Scratch}): Q is copied to a row block padded to a multiple of 6 rows, K is packed into
  * panels of NR keys (Kᵀ, as the GEMM packs weights), V into panels of NR columns of D (no transpose needed). Then per
  * block of 6 query rows: scores = Q·Kᵀ for the key panels the block can see (causal blocks stop at the diagonal, a
  * key-padding mask at validKeys[b]), a vectorised softmax per row that zeroes every masked key, and P·V over the visible
@@ -27,7 +27,7 @@ final class Attention {
         float[] q = new float[0], k = new float[0], v = new float[0], sc = new float[0], o = new float[0];
     }
 
-    private static final ThreadLocal<Workspace> WS = ThreadLocal.withInitial(Workspace::new);
+    private static final Scratch<Workspace> WS = new Scratch<>(Workspace::new);
 
     static void attention(float[] out, float[] qkv, int B, int T, int C, int H, boolean causal, int[] validKeys) {
         if (B < 0 || T < 0 || H <= 0 || C % H != 0) throw new IllegalArgumentException("C=" + C + " is not divisible by H=" + H);
@@ -45,17 +45,25 @@ final class Attention {
     private static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }
 
     private static void head(float[] out, float[] qkv, int T, int C, int D, int b, int h, boolean causal, int keys) {
-        final int MR = Gemm.MR, NR = Gemm.NR;
-        int C3 = 3 * C;
-        int rowBase = b * T * C3;
         if (keys == 0) {                                   // nothing to attend to: zero output rows
             for (int t = 0; t < T; t++) Arrays.fill(out, (b * T + t) * C + h * D, (b * T + t) * C + h * D + D, 0f);
             return;
         }
+        Workspace ws = WS.take();
+        try {
+            head(out, qkv, T, C, D, b, h, causal, keys, ws);
+        } finally {
+            WS.give(ws);
+        }
+    }
+
+    private static void head(float[] out, float[] qkv, int T, int C, int D, int b, int h, boolean causal, int keys, Workspace ws) {
+        final int MR = Gemm.MR, NR = Gemm.NR;
+        int C3 = 3 * C;
+        int rowBase = b * T * C3;
         int T6 = (T + MR - 1) / MR * MR;
         int kpan = (keys + NR - 1) / NR, Tn = kpan * NR;
         int dpan = (D + NR - 1) / NR, Dn = dpan * NR;
-        Workspace ws = WS.get();
         float[] qb = ws.q = grow(ws.q, T6 * D);
         float[] kp = ws.k = grow(ws.k, kpan * D * NR);
         float[] vp = ws.v = grow(ws.v, dpan * keys * NR);

@@ -44,7 +44,7 @@ final class Gemm {
     /** Below this many multiply-adds a call runs on the calling thread only. */
     static final long PARALLEL_MIN_MACS = Long.getLong("clip4j.gemm.parallelMinMacs", 1L << 20);
 
-    /** Per-thread scratch: the packed weight block, a zero-padded copy of tail rows, a tile for partial outputs. */
+    /** Scratch of one running task: the packed weight block, a zero-padded copy of tail rows, a tile for partial outputs. */
     private static final class Workspace {
         final float[] bPack = new float[Math.max(KC * NC, SMALL_KC * ((SMALL_N + NR - 1) / NR * NR))];
         final float[] aTail = new float[MR * Math.max(KC, SMALL_KC)];
@@ -57,7 +57,7 @@ final class Gemm {
         float[] inPack = new float[0];
     }
 
-    private static final ThreadLocal<Workspace> WS = ThreadLocal.withInitial(Workspace::new);
+    private static final Scratch<Workspace> WS = new Scratch<>(Workspace::new);
 
     static void matmul(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act) {
         if (N < 0 || C < 0 || OC < 0) throw new IllegalArgumentException("negative shape");
@@ -121,21 +121,26 @@ final class Gemm {
     private static void matmulSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC,
                                      Activation act, int threads) {
         // pack the whole input once, by the caller, K block after K block; tasks only read it
-        Workspace ws = WS.get();
-        int npan = (N + NR - 1) / NR;
-        if (ws.inPack.length < npan * NR * C) ws.inPack = new float[npan * NR * C];
-        float[] packed = ws.inPack;
-        for (int k0 = 0; k0 < C; k0 += SMALL_KC) packB(inp, C, N, 0, npan, k0, Math.min(SMALL_KC, C - k0), packed, npan * NR * k0);
-        int groups = (OC + MR - 1) / MR;
-        int tasks = threads <= 1 ? 1 : Math.min(groups, TASKS_PER_THREAD * threads);
-        if (tasks == 1) {
-            tileSmallN(out, packed, w, bias, N, C, OC, act, 0, OC);
-            return;
+        Workspace ws = WS.take();
+        try {
+            int npan = (N + NR - 1) / NR;
+            if (ws.inPack.length < npan * NR * C) ws.inPack = new float[npan * NR * C];
+            float[] packed = ws.inPack;
+            for (int k0 = 0; k0 < C; k0 += SMALL_KC)
+                packB(inp, C, N, 0, npan, k0, Math.min(SMALL_KC, C - k0), packed, npan * NR * k0);
+            int groups = (OC + MR - 1) / MR;
+            int tasks = threads <= 1 ? 1 : Math.min(groups, TASKS_PER_THREAD * threads);
+            if (tasks == 1) {
+                tileSmallN(out, packed, w, bias, N, C, OC, act, 0, OC);
+                return;
+            }
+            Parallel.forEach(tasks, threads, t -> {
+                int o0 = (int) ((long) groups * t / tasks) * MR, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * MR);
+                tileSmallN(out, packed, w, bias, N, C, OC, act, o0, o1);
+            });
+        } finally {
+            WS.give(ws);
         }
-        Parallel.forEach(tasks, threads, t -> {
-            int o0 = (int) ((long) groups * t / tasks) * MR, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * MR);
-            tileSmallN(out, packed, w, bias, N, C, OC, act, o0, o1);
-        });
     }
 
     /**
@@ -146,47 +151,51 @@ final class Gemm {
      */
     private static void tileSmallN(float[] out, float[] packed, float[] w, float[] bias, int N, int C, int OC, Activation act,
                                    int o0, int o1) {
-        Workspace ws = WS.get();
-        int npan = (N + NR - 1) / NR, ldt = npan * NR;
-        float[] cT = ws.cT;
-        for (int oc0 = o0; oc0 < o1; oc0 += SMALL_OC) {
-            int oc1 = Math.min(o1, oc0 + SMALL_OC);
-            for (int k0 = 0; k0 < C; k0 += SMALL_KC) {
-                int kc = Math.min(SMALL_KC, C - k0);
-                int mode = k0 == 0 ? STORE : ACCUMULATE;
-                int pOff = ldt * k0;                           // this K block of the packed input (panels of NR rows)
-                for (int o = oc0; o < oc1; o += MR) {
-                    int mr = Math.min(MR, oc1 - o);
-                    float[] a = w;
-                    int aOff = o * C + k0, lda = C;
-                    if (mr < MR) {
-                        a = ws.aTail;
-                        aOff = 0;
-                        lda = kc;
-                        for (int r = 0; r < MR; r++) {
-                            if (r < mr) System.arraycopy(w, (o + r) * C + k0, a, r * kc, kc);
-                            else java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+        Workspace ws = WS.take();
+        try {
+            int npan = (N + NR - 1) / NR, ldt = npan * NR;
+            float[] cT = ws.cT;
+            for (int oc0 = o0; oc0 < o1; oc0 += SMALL_OC) {
+                int oc1 = Math.min(o1, oc0 + SMALL_OC);
+                for (int k0 = 0; k0 < C; k0 += SMALL_KC) {
+                    int kc = Math.min(SMALL_KC, C - k0);
+                    int mode = k0 == 0 ? STORE : ACCUMULATE;
+                    int pOff = ldt * k0;                           // this K block of the packed input (panels of NR rows)
+                    for (int o = oc0; o < oc1; o += MR) {
+                        int mr = Math.min(MR, oc1 - o);
+                        float[] a = w;
+                        int aOff = o * C + k0, lda = C;
+                        if (mr < MR) {
+                            a = ws.aTail;
+                            aOff = 0;
+                            lda = kc;
+                            for (int r = 0; r < MR; r++) {
+                                if (r < mr) System.arraycopy(w, (o + r) * C + k0, a, r * kc, kc);
+                                else java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+                            }
                         }
+                        for (int p = 0; p < npan; p++)
+                            kernel(a, aOff, lda, packed, pOff + p * kc * NR, kc, cT, (o - oc0) * ldt + p * NR, ldt, null, 0, mode);
                     }
-                    for (int p = 0; p < npan; p++)
-                        kernel(a, aOff, lda, packed, pOff + p * kc * NR, kc, cT, (o - oc0) * ldt + p * NR, ldt, null, 0, mode);
+                }
+                // out[n, oc0..oc1) = act(cT[·, n] + bias)
+                float[] row = ws.row;
+                int width = oc1 - oc0;
+                for (int n = 0; n < N; n++) {
+                    for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
+                    int j = 0, ob = n * OC + oc0;
+                    if (bias == null) {
+                        System.arraycopy(row, 0, out, ob, width);
+                    } else {
+                        for (; j + VL <= width; j += VL)
+                            FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, bias, oc0 + j)).intoArray(out, ob + j);
+                        for (; j < width; j++) out[ob + j] = row[j] + bias[oc0 + j];
+                    }
+                    if (act != Activation.NONE) Elementwise.activationRange(act, out, ob, ob + width);
                 }
             }
-            // out[n, oc0..oc1) = act(cT[·, n] + bias)
-            float[] row = ws.row;
-            int width = oc1 - oc0;
-            for (int n = 0; n < N; n++) {
-                for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
-                int j = 0, ob = n * OC + oc0;
-                if (bias == null) {
-                    System.arraycopy(row, 0, out, ob, width);
-                } else {
-                    for (; j + VL <= width; j += VL)
-                        FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, bias, oc0 + j)).intoArray(out, ob + j);
-                    for (; j < width; j++) out[ob + j] = row[j] + bias[oc0 + j];
-                }
-                if (act != Activation.NONE) Elementwise.activationRange(act, out, ob, ob + width);
-            }
+        } finally {
+            WS.give(ws);
         }
     }
 
@@ -196,43 +205,48 @@ final class Gemm {
         int tasks = threads <= 1 ? 1 : Math.min(groups, 4 * threads);
         Parallel.forEach(tasks, threads, t -> {
             int o0 = (int) ((long) groups * t / tasks) * 4, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * 4);
-            float[] red = WS.get().red;
-            for (int n = 0; n < N; n++) {
-                int io = n * C;
-                int o = o0;
-                for (; o + 4 <= o1; o += 4) {
-                    int w0 = o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
-                    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-                    int k = 0;
-                    for (; k + VL <= C; k += VL) {
-                        FloatVector x = FloatVector.fromArray(S, inp, io + k);
-                        a0 = FloatVector.fromArray(S, w, w0 + k).fma(x, a0);
-                        a1 = FloatVector.fromArray(S, w, w1 + k).fma(x, a1);
-                        a2 = FloatVector.fromArray(S, w, w2 + k).fma(x, a2);
-                        a3 = FloatVector.fromArray(S, w, w3 + k).fma(x, a3);
+            Workspace ws = WS.take();
+            float[] red = ws.red;
+            try {
+                for (int n = 0; n < N; n++) {
+                    int io = n * C;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4) {
+                        int w0 = o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+                        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+                        int k = 0;
+                        for (; k + VL <= C; k += VL) {
+                            FloatVector x = FloatVector.fromArray(S, inp, io + k);
+                            a0 = FloatVector.fromArray(S, w, w0 + k).fma(x, a0);
+                            a1 = FloatVector.fromArray(S, w, w1 + k).fma(x, a1);
+                            a2 = FloatVector.fromArray(S, w, w2 + k).fma(x, a2);
+                            a3 = FloatVector.fromArray(S, w, w3 + k).fma(x, a3);
+                        }
+                        float s0 = sum(a0, red), s1 = sum(a1, red), s2 = sum(a2, red), s3 = sum(a3, red);
+                        for (; k < C; k++) {
+                            float x = inp[io + k];
+                            s0 += x * w[w0 + k]; s1 += x * w[w1 + k]; s2 += x * w[w2 + k]; s3 += x * w[w3 + k];
+                        }
+                        int oo = n * OC + o;
+                        if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
+                        out[oo] = VecMath.apply(act, s0);
+                        out[oo + 1] = VecMath.apply(act, s1);
+                        out[oo + 2] = VecMath.apply(act, s2);
+                        out[oo + 3] = VecMath.apply(act, s3);
                     }
-                    float s0 = sum(a0, red), s1 = sum(a1, red), s2 = sum(a2, red), s3 = sum(a3, red);
-                    for (; k < C; k++) {
-                        float x = inp[io + k];
-                        s0 += x * w[w0 + k]; s1 += x * w[w1 + k]; s2 += x * w[w2 + k]; s3 += x * w[w3 + k];
+                    for (; o < o1; o++) {
+                        int wo = o * C;
+                        FloatVector a0 = FloatVector.zero(S);
+                        int k = 0;
+                        for (; k + VL <= C; k += VL)
+                            a0 = FloatVector.fromArray(S, w, wo + k).fma(FloatVector.fromArray(S, inp, io + k), a0);
+                        float s0 = sum(a0, red);
+                        for (; k < C; k++) s0 += inp[io + k] * w[wo + k];
+                        out[n * OC + o] = VecMath.apply(act, s0 + (bias == null ? 0f : bias[o]));
                     }
-                    int oo = n * OC + o;
-                    if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
-                    out[oo] = VecMath.apply(act, s0);
-                    out[oo + 1] = VecMath.apply(act, s1);
-                    out[oo + 2] = VecMath.apply(act, s2);
-                    out[oo + 3] = VecMath.apply(act, s3);
                 }
-                for (; o < o1; o++) {
-                    int wo = o * C;
-                    FloatVector a0 = FloatVector.zero(S);
-                    int k = 0;
-                    for (; k + VL <= C; k += VL)
-                        a0 = FloatVector.fromArray(S, w, wo + k).fma(FloatVector.fromArray(S, inp, io + k), a0);
-                    float s0 = sum(a0, red);
-                    for (; k < C; k++) s0 += inp[io + k] * w[wo + k];
-                    out[n * OC + o] = VecMath.apply(act, s0 + (bias == null ? 0f : bias[o]));
-                }
+            } finally {
+                WS.give(ws);
             }
         });
     }
@@ -252,34 +266,38 @@ final class Gemm {
     /** Rows [r0,r1) × panels [p0,p1) (panel p = channels p·NR .. p·NR+NR), the whole K range, in column blocks of NC. */
     private static void tile(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act,
                              int r0, int r1, int p0, int p1) {
-        Workspace ws = WS.get();
-        float[] bp = ws.bPack;
-        int perBlock = NC / NR;
-        for (int pb = p0; pb < p1; pb += perBlock) {
-            int pe = Math.min(p1, pb + perBlock);
-            for (int k0 = 0; k0 < C; k0 += KC) {
-                int kc = Math.min(KC, C - k0);
-                boolean first = k0 == 0, last = k0 + kc == C;
-                packB(w, C, OC, pb, pe, k0, kc, bp);
-                for (int i0 = r0; i0 < r1; i0 += MC) {
-                    int i1 = Math.min(r1, i0 + MC);
-                    for (int p = pb; p < pe; p++) {
-                        int bOff = (p - pb) * kc * NR;
-                        int col0 = p * NR;
-                        int ncols = Math.min(NR, OC - col0);
-                        for (int i = i0; i < i1; i += MR) {
-                            int mr = Math.min(MR, i1 - i);
-                            if (mr == MR && ncols == NR) {
-                                kernel(inp, i * C + k0, C, bp, bOff, kc, out, i * OC + col0, OC, bias, col0,
-                                        !first ? ACCUMULATE : bias != null ? STORE_BIAS : STORE);
-                                if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
-                            } else {
-                                edge(ws, inp, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
+        Workspace ws = WS.take();
+        try {
+            float[] bp = ws.bPack;
+            int perBlock = NC / NR;
+            for (int pb = p0; pb < p1; pb += perBlock) {
+                int pe = Math.min(p1, pb + perBlock);
+                for (int k0 = 0; k0 < C; k0 += KC) {
+                    int kc = Math.min(KC, C - k0);
+                    boolean first = k0 == 0, last = k0 + kc == C;
+                    packB(w, C, OC, pb, pe, k0, kc, bp);
+                    for (int i0 = r0; i0 < r1; i0 += MC) {
+                        int i1 = Math.min(r1, i0 + MC);
+                        for (int p = pb; p < pe; p++) {
+                            int bOff = (p - pb) * kc * NR;
+                            int col0 = p * NR;
+                            int ncols = Math.min(NR, OC - col0);
+                            for (int i = i0; i < i1; i += MR) {
+                                int mr = Math.min(MR, i1 - i);
+                                if (mr == MR && ncols == NR) {
+                                    kernel(inp, i * C + k0, C, bp, bOff, kc, out, i * OC + col0, OC, bias, col0,
+                                            !first ? ACCUMULATE : bias != null ? STORE_BIAS : STORE);
+                                    if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
+                                } else {
+                                    edge(ws, inp, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
+                                }
                             }
                         }
                     }
                 }
             }
+        } finally {
+            WS.give(ws);
         }
     }
 
