@@ -34,7 +34,7 @@ final class Gemm {
     /** Up to this many rows the product is a matrix-vector one (see {@link #gemv}). */
     static final int GEMV_N = Integer.getInteger("clip4j.gemm.gemvN", 3);
     /** Up to this many rows (and fewer rows than channels) the product is computed transposed, see {@link #matmulSmallN}. */
-    static final int SMALL_N = Math.min(NC, Integer.getInteger("clip4j.gemm.smallN", 192));
+    static final int SMALL_N = Math.min(NC, Integer.getInteger("clip4j.gemm.smallN", 384));
     /** K block of the small-N path. */
     static final int SMALL_KC = Math.max(16, Integer.getInteger("clip4j.gemm.smallKC", 256));
     /** Channels per chunk of the small-N path (bounds its accumulator buffer). */
