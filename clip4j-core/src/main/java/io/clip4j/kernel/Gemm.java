@@ -46,12 +46,22 @@ final class Gemm {
 
     /** Scratch of one running task: the packed weight block, a zero-padded copy of tail rows, a tile for partial outputs. */
     private static final class Workspace {
-        final float[] bPack = new float[Math.max(KC * NC, SMALL_KC * ((SMALL_N + NR - 1) / NR * NR))];
-        final float[] aTail = new float[MR * Math.max(KC, SMALL_KC)];
+        // allocated on first use: a task only touches the buffers of its own path
+        private float[] bPack, aTail, cT, row;
         final float[] cTile = new float[MR * NR];
-        /** Channel-major accumulator of the small-N path: SMALL_OC (+ MR slack) channels × SMALL_N (+ NR) rows. */
-        final float[] cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)];
-        final float[] row = new float[SMALL_OC + MR];
+
+        /** Packed weight block of the large path: KC × NC. */
+        float[] bPack() { return bPack != null ? bPack : (bPack = new float[KC * NC]); }
+
+        /** Zero-padded copy of up to MR tail rows × a K block. */
+        float[] aTail() { return aTail != null ? aTail : (aTail = new float[MR * Math.max(KC, SMALL_KC)]); }
+
+        /** Channel-major accumulator of the small-N path: SMALL_OC (+ MR slack) channels × SMALL_N (rounded to NR) rows. */
+        float[] cT() { return cT != null ? cT : (cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)]); }
+
+        /** One output row segment of the small-N path. */
+        float[] row() { return row != null ? row : (row = new float[SMALL_OC + MR]); }
+
         final float[] red = new float[VL];
         /** The small-N path's packed input (grown on demand; only read by the tasks of the call that packed it). */
         float[] inPack = new float[0];
@@ -154,7 +164,7 @@ final class Gemm {
         Workspace ws = WS.take();
         try {
             int npan = (N + NR - 1) / NR, ldt = npan * NR;
-            float[] cT = ws.cT;
+            float[] cT = ws.cT();
             for (int oc0 = o0; oc0 < o1; oc0 += SMALL_OC) {
                 int oc1 = Math.min(o1, oc0 + SMALL_OC);
                 for (int k0 = 0; k0 < C; k0 += SMALL_KC) {
@@ -166,7 +176,7 @@ final class Gemm {
                         float[] a = w;
                         int aOff = o * C + k0, lda = C;
                         if (mr < MR) {
-                            a = ws.aTail;
+                            a = ws.aTail();
                             aOff = 0;
                             lda = kc;
                             for (int r = 0; r < MR; r++) {
@@ -179,7 +189,7 @@ final class Gemm {
                     }
                 }
                 // out[n, oc0..oc1) = act(cT[·, n] + bias)
-                float[] row = ws.row;
+                float[] row = ws.row();
                 int width = oc1 - oc0;
                 for (int n = 0; n < N; n++) {
                     for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
@@ -268,7 +278,7 @@ final class Gemm {
                              int r0, int r1, int p0, int p1) {
         Workspace ws = WS.take();
         try {
-            float[] bp = ws.bPack;
+            float[] bp = ws.bPack();
             int perBlock = NC / NR;
             for (int pb = p0; pb < p1; pb += perBlock) {
                 int pe = Math.min(p1, pb + perBlock);
@@ -328,7 +338,7 @@ final class Gemm {
         float[] a = inp;
         int aOff = i * C + k0, lda = C;
         if (mr < MR) {
-            a = ws.aTail;
+            a = ws.aTail();
             aOff = 0;
             lda = kc;
             for (int r = 0; r < MR; r++) {
@@ -337,7 +347,7 @@ final class Gemm {
             }
         }
         float[] ct = ws.cTile;
-        kernel(a, aOff, lda, ws.bPack, bOff, kc, ct, 0, NR, null, 0, STORE);
+        kernel(a, aOff, lda, ws.bPack(), bOff, kc, ct, 0, NR, null, 0, STORE);
         for (int r = 0; r < mr; r++) {
             int oo = (i + r) * OC + col0;
             for (int j = 0; j < ncols; j++) {
