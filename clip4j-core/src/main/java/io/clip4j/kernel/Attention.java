@@ -3,15 +3,19 @@ package io.clip4j.kernel;
 import static io.clip4j.kernel.Vec.S;
 import static io.clip4j.kernel.Vec.VL;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Multi-head attention, one task per (batch item, head). Per task K is transposed into a per-thread scratch Kᵀ[D, Tp]
- * (Tp = T rounded up to the vector length, zero padded) so the scores of a query row come out a vector of keys at a
- * time (broadcast q[d] × Kᵀ row, four independent accumulators); softmax is vectorised; P·V accumulates the value
- * rows, vectorised over D. Causal rows and key-padding masks only compute the keys they can see.
+ * Multi-head attention, one task per (batch item, head), built on the GEMM micro-kernel ({@link Gemm#kernel}).
+ *
+ * <p>Per task, into pooled scratch ({@link Scratch}): Q is copied to a row block padded to a multiple of 6 rows, K is packed into
+ * panels of NR keys (Kᵀ, as the GEMM packs weights), V into panels of NR columns of D (no transpose needed). Then per
+ * block of 6 query rows: scores = Q·Kᵀ for the key panels the block can see (causal blocks stop at the diagonal, a
+ * key-padding mask at validKeys[b]), a vectorised softmax per row that zeroes every masked key, and P·V over the visible
+ * keys only, written to a padded tile and copied into out.
  */
 final class Attention {
     private Attention() {}
@@ -20,17 +24,17 @@ final class Attention {
     static final long PARALLEL_MIN_MACS = 1L << 18;
 
     private static final class Workspace {
-        float[] kt = new float[0];
-        float[] scores = new float[0];
+        float[] q = new float[0], k = new float[0], v = new float[0], sc = new float[0], o = new float[0];
     }
 
-    private static final ThreadLocal<Workspace> WS = ThreadLocal.withInitial(Workspace::new);
+    private static final Scratch<Workspace> WS = new Scratch<>(Workspace::new);
 
     static void attention(float[] out, float[] qkv, int B, int T, int C, int H, boolean causal, int[] validKeys) {
-        if (H <= 0 || C % H != 0) throw new IllegalArgumentException("C=" + C + " is not divisible by H=" + H);
+        if (B < 0 || T < 0 || H <= 0 || C % H != 0) throw new IllegalArgumentException("C=" + C + " is not divisible by H=" + H);
         if (qkv.length < (long) B * T * 3 * C) throw new IllegalArgumentException("qkv too short");
         if (out.length < (long) B * T * C) throw new IllegalArgumentException("out too short");
         if (validKeys != null && validKeys.length < B) throw new IllegalArgumentException("validKeys shorter than B");
+        if (B == 0 || T == 0 || C == 0) return;
         int D = C / H;
         long macs = 2L * B * H * T * T * D;
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
@@ -38,110 +42,100 @@ final class Attention {
                 validKeys == null ? T : Math.max(0, Math.min(T, validKeys[task / H]))));
     }
 
-    private static void head(float[] out, float[] qkv, int T, int C, int D, int b, int h, boolean causal, int valid) {
-        Workspace ws = WS.get();
-        int Tp = (T + VL - 1) / VL * VL;
-        if (ws.kt.length < D * Tp) ws.kt = new float[D * Tp];
-        if (ws.scores.length < Tp) ws.scores = new float[Tp];
-        float[] kt = ws.kt, sc = ws.scores;
+    private static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }
+
+    private static void head(float[] out, float[] qkv, int T, int C, int D, int b, int h, boolean causal, int keys) {
+        if (keys == 0) {                                   // nothing to attend to: zero output rows
+            for (int t = 0; t < T; t++) Arrays.fill(out, (b * T + t) * C + h * D, (b * T + t) * C + h * D + D, 0f);
+            return;
+        }
+        Workspace ws = WS.take();
+        try {
+            head(out, qkv, T, C, D, b, h, causal, keys, ws);
+        } finally {
+            WS.give(ws);
+        }
+    }
+
+    private static void head(float[] out, float[] qkv, int T, int C, int D, int b, int h, boolean causal, int keys, Workspace ws) {
+        final int MR = Gemm.MR, NR = Gemm.NR;
         int C3 = 3 * C;
         int rowBase = b * T * C3;
+        int T6 = (T + MR - 1) / MR * MR;
+        int kpan = (keys + NR - 1) / NR, Tn = kpan * NR;
+        int dpan = (D + NR - 1) / NR, Dn = dpan * NR;
+        float[] qb = ws.q = grow(ws.q, T6 * D);
+        float[] kp = ws.k = grow(ws.k, kpan * D * NR);
+        float[] vp = ws.v = grow(ws.v, dpan * keys * NR);
+        float[] sc = ws.sc = grow(ws.sc, T6 * Tn);
+        float[] ob = ws.o = grow(ws.o, MR * Dn);
+
+        for (int t = 0; t < T; t++) System.arraycopy(qkv, rowBase + t * C3 + h * D, qb, t * D, D);
+        Arrays.fill(qb, T * D, T6 * D, 0f);
+        // K panels: kp[p][d][j] = K[p·NR + j][d], zero past the visible keys
+        for (int p = 0; p < kpan; p++) {
+            int base = p * D * NR;
+            for (int j = 0; j < NR; j++) {
+                int s = p * NR + j;
+                if (s < keys) {
+                    int src = rowBase + s * C3 + C + h * D;
+                    for (int d = 0; d < D; d++) kp[base + d * NR + j] = qkv[src + d];
+                } else {
+                    for (int d = 0; d < D; d++) kp[base + d * NR + j] = 0f;
+                }
+            }
+        }
+        // V panels: vp[q][s][j] = V[s][q·NR + j], zero past D
+        for (int q = 0; q < dpan; q++) {
+            int d0 = q * NR, w = Math.min(NR, D - d0);
+            int base = q * keys * NR;
+            for (int s = 0; s < keys; s++) {
+                System.arraycopy(qkv, rowBase + s * C3 + 2 * C + h * D + d0, vp, base + s * NR, w);
+                if (w < NR) Arrays.fill(vp, base + s * NR + w, base + s * NR + NR, 0f);
+            }
+        }
+
         float scale = (float) (1.0 / Math.sqrt(D));
-        int keys = causal ? Math.min(valid, T) : valid;   // keys any row can see
-        // Kᵀ for the visible keys, zero padding up to a whole vector
-        int kp = (keys + VL - 1) / VL * VL;
-        for (int s = 0; s < keys; s++) {
-            int kOff = rowBase + s * C3 + C + h * D;
-            for (int d = 0; d < D; d++) kt[d * Tp + s] = qkv[kOff + d];
-        }
-        for (int d = 0; d < D; d++) for (int s = keys; s < kp; s++) kt[d * Tp + s] = 0f;
-
-        for (int t = 0; t < T; t++) {
-            int qOff = rowBase + t * C3 + h * D;
-            int oOff = (b * T + t) * C + h * D;
-            int L = causal ? Math.min(t + 1, valid) : valid;
-            if (L <= 0) {
-                java.util.Arrays.fill(out, oOff, oOff + D, 0f);
-                continue;
+        for (int i0 = 0; i0 < T; i0 += MR) {
+            int rowsEnd = Math.min(T, i0 + MR);
+            int lmax = causal ? Math.min(keys, rowsEnd) : keys;     // keys the last row of the block sees
+            int np = (lmax + NR - 1) / NR, width = np * NR;
+            for (int p = 0; p < np; p++)
+                Gemm.kernel(qb, i0 * D, D, kp, p * D * NR, D, sc, i0 * Tn + p * NR, Tn, null, 0, Gemm.STORE);
+            for (int t = i0; t < i0 + MR; t++) {
+                int L = t >= T ? 0 : causal ? Math.min(t + 1, keys) : keys;
+                softmaxRow(sc, t * Tn, L, width, scale);
             }
-            int Lp = (L + VL - 1) / VL * VL;
-            scores(qkv, qOff, kt, Tp, D, Lp, scale, sc);
-            // softmax over sc[0, L)
-            int tail = L - (Lp - VL);
-            VectorMask<Float> lastMask = S.indexInRange(0, tail);
-            FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (int s = 0; s < Lp - VL; s += VL) mx = mx.max(FloatVector.fromArray(S, sc, s));
-            mx = mx.max(FloatVector.fromArray(S, sc, Lp - VL).blend(Float.NEGATIVE_INFINITY, lastMask.not()));
-            float max = mx.reduceLanes(VectorOperators.MAX);
-            FloatVector sum = FloatVector.zero(S);
-            for (int s = 0; s < Lp; s += VL) {
-                FloatVector e = FloatVector.fromArray(S, sc, s).sub(max).lanewise(VectorOperators.EXP);
-                if (s == Lp - VL) e = e.blend(0f, lastMask.not());
-                sum = sum.add(e);
-                e.intoArray(sc, s);
-            }
-            float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
-            weightedValues(qkv, rowBase + 2 * C + h * D, C3, sc, L, inv, D, out, oOff);
+            for (int q = 0; q < dpan; q++)
+                Gemm.kernel(sc, i0 * Tn, Tn, vp, q * keys * NR, lmax, ob, q * NR, Dn, null, 0, Gemm.STORE);
+            for (int t = i0; t < rowsEnd; t++) System.arraycopy(ob, (t - i0) * Dn, out, (b * T + t) * C + h * D, D);
         }
     }
 
-    /** sc[s] = scale · q·k_s for s in [0, Lp), Lp a multiple of VL. */
-    private static void scores(float[] qkv, int qOff, float[] kt, int Tp, int D, int Lp, float scale, float[] sc) {
+    /** sc[off + s] = softmax(scale · sc[off + 0..L))[s] for s < L, 0 for L ≤ s < width (width a multiple of VL). */
+    private static void softmaxRow(float[] sc, int off, int L, int width, float scale) {
+        if (L <= 0) {
+            Arrays.fill(sc, off, off + width, 0f);
+            return;
+        }
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int s = 0;
-        for (; s + 4 * VL <= Lp; s += 4 * VL) {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-            for (int d = 0, ko = s; d < D; d++, ko += Tp) {
-                FloatVector q = FloatVector.broadcast(S, qkv[qOff + d]);
-                a0 = FloatVector.fromArray(S, kt, ko).fma(q, a0);
-                a1 = FloatVector.fromArray(S, kt, ko + VL).fma(q, a1);
-                a2 = FloatVector.fromArray(S, kt, ko + 2 * VL).fma(q, a2);
-                a3 = FloatVector.fromArray(S, kt, ko + 3 * VL).fma(q, a3);
+        for (; s + VL <= L; s += VL) mx = mx.max(FloatVector.fromArray(S, sc, off + s));
+        float max = mx.reduceLanes(VectorOperators.MAX);
+        for (; s < L; s++) max = Math.max(max, sc[off + s]);
+        FloatVector sum = FloatVector.zero(S);
+        FloatVector m = FloatVector.broadcast(S, max);
+        for (s = 0; s < width; s += VL) {
+            FloatVector e = FloatVector.fromArray(S, sc, off + s).sub(m).mul(scale);
+            e = VecMath.exp(e);
+            if (s + VL > L) {
+                VectorMask<Float> keep = S.indexInRange(s, L);
+                e = e.blend(0f, keep.not());
             }
-            a0.mul(scale).intoArray(sc, s);
-            a1.mul(scale).intoArray(sc, s + VL);
-            a2.mul(scale).intoArray(sc, s + 2 * VL);
-            a3.mul(scale).intoArray(sc, s + 3 * VL);
+            sum = sum.add(e);
+            e.intoArray(sc, off + s);
         }
-        for (; s < Lp; s += VL) {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            int d = 0, ko = s;
-            for (; d + 1 < D; d += 2, ko += 2 * Tp) {
-                a0 = FloatVector.fromArray(S, kt, ko).fma(FloatVector.broadcast(S, qkv[qOff + d]), a0);
-                a1 = FloatVector.fromArray(S, kt, ko + Tp).fma(FloatVector.broadcast(S, qkv[qOff + d + 1]), a1);
-            }
-            if (d < D) a0 = FloatVector.fromArray(S, kt, ko).fma(FloatVector.broadcast(S, qkv[qOff + d]), a0);
-            a0.add(a1).mul(scale).intoArray(sc, s);
-        }
-    }
-
-    /** out[oOff + d] = inv · Σ_{s<L} p[s] · v_s[d], v_s at vBase + s·stride. */
-    private static void weightedValues(float[] qkv, int vBase, int stride, float[] p, int L, float inv, int D,
-                                       float[] out, int oOff) {
-        int d = 0;
-        for (; d + 2 * VL <= D; d += 2 * VL) {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
-            int s = 0, vo = vBase + d;
-            for (; s + 1 < L; s += 2, vo += 2 * stride) {
-                FloatVector p0 = FloatVector.broadcast(S, p[s]), p1 = FloatVector.broadcast(S, p[s + 1]);
-                a0 = FloatVector.fromArray(S, qkv, vo).fma(p0, a0);
-                a1 = FloatVector.fromArray(S, qkv, vo + VL).fma(p0, a1);
-                b0 = FloatVector.fromArray(S, qkv, vo + stride).fma(p1, b0);
-                b1 = FloatVector.fromArray(S, qkv, vo + stride + VL).fma(p1, b1);
-            }
-            if (s < L) {
-                FloatVector p0 = FloatVector.broadcast(S, p[s]);
-                a0 = FloatVector.fromArray(S, qkv, vo).fma(p0, a0);
-                a1 = FloatVector.fromArray(S, qkv, vo + VL).fma(p0, a1);
-            }
-            a0.add(b0).mul(inv).intoArray(out, oOff + d);
-            a1.add(b1).mul(inv).intoArray(out, oOff + d + VL);
-        }
-        for (; d < D; d += VL) {
-            VectorMask<Float> m = S.indexInRange(d, D);
-            FloatVector a0 = FloatVector.zero(S);
-            for (int s = 0, vo = vBase + d; s < L; s++, vo += stride)
-                a0 = FloatVector.fromArray(S, qkv, vo, m).fma(FloatVector.broadcast(S, p[s]), a0);
-            a0.mul(inv).intoArray(out, oOff + d, m);
-        }
+        float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+        for (s = 0; s < width; s += VL) FloatVector.fromArray(S, sc, off + s).mul(inv).intoArray(sc, off + s);
     }
 }

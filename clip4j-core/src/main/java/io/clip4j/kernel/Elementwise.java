@@ -27,16 +27,32 @@ final class Elementwise {
         Parallel.forRange(n, chunks(n, PARALLEL_MIN_ACT), (from, to) -> activationRange(act, x, from, to));
     }
 
-    private static void activationRange(Activation act, float[] x, int from, int to) {
-        int i = from;
-        int upper = from + S.loopBound(to - from);
+    /** Applies act to x[from, to). One loop method per activation, so each gets its own profile and inlines its math. */
+    static void activationRange(Activation act, float[] x, int from, int to) {
         switch (act) {
-            case QUICK_GELU -> { for (; i < upper; i += VL) VecMath.quickGelu(FloatVector.fromArray(S, x, i)).intoArray(x, i); }
-            case GELU -> { for (; i < upper; i += VL) VecMath.gelu(FloatVector.fromArray(S, x, i)).intoArray(x, i); }
-            case GELU_TANH -> { for (; i < upper; i += VL) VecMath.geluTanh(FloatVector.fromArray(S, x, i)).intoArray(x, i); }
-            case NONE -> { return; }
+            case QUICK_GELU -> quickGeluRange(x, from, to);
+            case GELU -> geluRange(x, from, to);
+            case GELU_TANH -> geluTanhRange(x, from, to);
+            case NONE -> { }
         }
-        for (; i < to; i++) x[i] = VecMath.apply(act, x[i]);
+    }
+
+    private static void quickGeluRange(float[] x, int from, int to) {
+        int i = from, upper = from + S.loopBound(to - from);
+        for (; i < upper; i += VL) VecMath.quickGelu(FloatVector.fromArray(S, x, i)).intoArray(x, i);
+        for (; i < to; i++) x[i] = VecMath.quickGelu(x[i]);
+    }
+
+    private static void geluRange(float[] x, int from, int to) {
+        int i = from, upper = from + S.loopBound(to - from);
+        for (; i < upper; i += VL) VecMath.gelu(FloatVector.fromArray(S, x, i)).intoArray(x, i);
+        for (; i < to; i++) x[i] = VecMath.gelu(x[i]);
+    }
+
+    private static void geluTanhRange(float[] x, int from, int to) {
+        int i = from, upper = from + S.loopBound(to - from);
+        for (; i < upper; i += VL) VecMath.geluTanh(FloatVector.fromArray(S, x, i)).intoArray(x, i);
+        for (; i < to; i++) x[i] = VecMath.geluTanh(x[i]);
     }
 
     static void addInPlace(float[] a, float[] b, int n) {

@@ -15,9 +15,13 @@ import jdk.incubator.vector.FloatVector;
  * (6×16 floats on AVX2, 6×32 on AVX-512) and per k does 2 loads, 6 broadcasts, 12 FMAs. The epilogue adds the bias
  * (first K block) or the partial sum already in out (later K blocks) and applies the activation (last K block).
  *
- * <p>Threads: the OC panels are cut into column blocks of at most NC channels (and, when there are fewer blocks than
- * threads, the rows too); each task packs its own weight block into a per-thread workspace and sweeps all its rows,
- * so packing is amortised over N and no task shares scratch with another.
+ * <p>Threads: the OC panels are cut into column blocks (about {@link #TASKS_PER_THREAD} per thread, at most NC
+ * channels; when there are few channels the rows are split too); each task packs its own weight block into a
+ * per-thread workspace and sweeps all its rows, so packing is amortised over N and no task shares scratch with another.
+ *
+ * <p>Shapes with few rows take other routes: N ≤ {@link #GEMV_N} a matrix-vector loop (no packing), N ≤ {@link #SMALL_N}
+ * with N < OC the transposed product of {@link #matmulSmallN} (packs the small input instead of the big weight).
+ * Results do not depend on the thread count: every output element is summed in the same order whatever the split.
  */
 final class Gemm {
     private Gemm() {}
@@ -30,26 +34,40 @@ final class Gemm {
     /** Up to this many rows the product is a matrix-vector one (see {@link #gemv}). */
     static final int GEMV_N = Integer.getInteger("clip4j.gemm.gemvN", 3);
     /** Up to this many rows (and fewer rows than channels) the product is computed transposed, see {@link #matmulSmallN}. */
-    static final int SMALL_N = Math.min(NC, Integer.getInteger("clip4j.gemm.smallN", 192));
+    static final int SMALL_N = Math.min(NC, Integer.getInteger("clip4j.gemm.smallN", 384));
     /** K block of the small-N path. */
     static final int SMALL_KC = Math.max(16, Integer.getInteger("clip4j.gemm.smallKC", 256));
     /** Channels per chunk of the small-N path (bounds its accumulator buffer). */
     static final int SMALL_OC = Math.max(MR, Integer.getInteger("clip4j.gemm.smallOC", 512) / MR * MR);
+    /** Tasks per thread when a product is split (small tasks let idle threads take over a descheduled one's share). */
+    static final int TASKS_PER_THREAD = Math.max(1, Integer.getInteger("clip4j.gemm.tasksPerThread", 8));
     /** Below this many multiply-adds a call runs on the calling thread only. */
     static final long PARALLEL_MIN_MACS = Long.getLong("clip4j.gemm.parallelMinMacs", 1L << 20);
 
-    /** Per-thread scratch: the packed weight block, a zero-padded copy of tail rows, a tile for partial outputs. */
+    /** Scratch of one running task: the packed weight block, a zero-padded copy of tail rows, a tile for partial outputs. */
     private static final class Workspace {
-        final float[] bPack = new float[Math.max(KC * NC, SMALL_KC * ((SMALL_N + NR - 1) / NR * NR))];
-        final float[] aTail = new float[MR * Math.max(KC, SMALL_KC)];
+        // allocated on first use: a task only touches the buffers of its own path
+        private float[] bPack, aTail, cT, row;
         final float[] cTile = new float[MR * NR];
-        /** Channel-major accumulator of the small-N path: SMALL_OC (+ MR slack) channels × SMALL_N (+ NR) rows. */
-        final float[] cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)];
-        final float[] row = new float[SMALL_OC + MR];
+
+        /** Packed weight block of the large path: KC × NC. */
+        float[] bPack() { return bPack != null ? bPack : (bPack = new float[KC * NC]); }
+
+        /** Zero-padded copy of up to MR tail rows × a K block. */
+        float[] aTail() { return aTail != null ? aTail : (aTail = new float[MR * Math.max(KC, SMALL_KC)]); }
+
+        /** Channel-major accumulator of the small-N path: SMALL_OC (+ MR slack) channels × SMALL_N (rounded to NR) rows. */
+        float[] cT() { return cT != null ? cT : (cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)]); }
+
+        /** One output row segment of the small-N path. */
+        float[] row() { return row != null ? row : (row = new float[SMALL_OC + MR]); }
+
         final float[] red = new float[VL];
+        /** The small-N path's packed input (grown on demand; only read by the tasks of the call that packed it). */
+        float[] inPack = new float[0];
     }
 
-    private static final ThreadLocal<Workspace> WS = ThreadLocal.withInitial(Workspace::new);
+    private static final Scratch<Workspace> WS = new Scratch<>(Workspace::new);
 
     static void matmul(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act) {
         if (N < 0 || C < 0 || OC < 0) throw new IllegalArgumentException("negative shape");
@@ -78,12 +96,16 @@ final class Gemm {
         int colTasks = (panels + panelsPerBlock - 1) / panelsPerBlock;
         int rowTasks = 1;
         if (threads > 1) {
-            // a multiple of the thread count, for balance, while column blocks stay at least 2 panels wide
-            int want = (colTasks + threads - 1) / threads * threads;
+            // many small column blocks (about 8 per thread, at least 2 panels wide): a thread that gets descheduled
+            // on a busy machine then holds up only a small block, and the others take the rest; blocks partition
+            // the weight, so this costs no extra packing (only the input is streamed once per block)
+            int want = Math.max(colTasks, TASKS_PER_THREAD * threads);
             colTasks = Math.max(1, Math.min(want, panels / 2));
-            if (colTasks < threads) {
+            if (colTasks < TASKS_PER_THREAD * threads) {
+                // few channels: split the rows too (each row task packs the — small — weight block again)
                 int rowPanels = (N + MR - 1) / MR;
-                rowTasks = Math.max(1, Math.min((threads + colTasks - 1) / colTasks, rowPanels / 4));
+                int wantRows = (TASKS_PER_THREAD * threads + colTasks - 1) / colTasks;
+                rowTasks = Math.max(1, Math.min(wantRows, rowPanels / 4));
             }
         }
         final int ct = colTasks, rt = rowTasks;
@@ -103,21 +125,32 @@ final class Gemm {
     /**
      * Few rows, many channels (a text sequence, a batch of pooled embeddings): packing the weight would cost about as
      * much as the product, so compute outᵀ = W · inpᵀ instead: the micro-kernel broadcasts 6 weight rows straight from
-     * {@code w} and streams the (cheaply) packed input panels; the 6 × NR tile is transposed into out in the epilogue.
-     * Tasks split the output channels; each packs the whole input for itself (N·C, small here).
+     * {@code w} and streams the (cheaply) packed input panels; the 6 × NR tiles are transposed into out in the epilogue.
+     * The caller packs the whole input once into its workspace; the tasks split the output channels and only read it.
      */
     private static void matmulSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC,
                                      Activation act, int threads) {
-        int groups = (OC + MR - 1) / MR;
-        int tasks = threads <= 1 ? 1 : Math.min(groups, 2 * threads);
-        if (tasks == 1) {
-            tileSmallN(out, inp, w, bias, N, C, OC, act, 0, OC);
-            return;
+        // pack the whole input once, by the caller, K block after K block; tasks only read it
+        Workspace ws = WS.take();
+        try {
+            int npan = (N + NR - 1) / NR;
+            if (ws.inPack.length < npan * NR * C) ws.inPack = new float[npan * NR * C];
+            float[] packed = ws.inPack;
+            for (int k0 = 0; k0 < C; k0 += SMALL_KC)
+                packB(inp, C, N, 0, npan, k0, Math.min(SMALL_KC, C - k0), packed, npan * NR * k0);
+            int groups = (OC + MR - 1) / MR;
+            int tasks = threads <= 1 ? 1 : Math.min(groups, TASKS_PER_THREAD * threads);
+            if (tasks == 1) {
+                tileSmallN(out, packed, w, bias, N, C, OC, act, 0, OC);
+                return;
+            }
+            Parallel.forEach(tasks, threads, t -> {
+                int o0 = (int) ((long) groups * t / tasks) * MR, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * MR);
+                tileSmallN(out, packed, w, bias, N, C, OC, act, o0, o1);
+            });
+        } finally {
+            WS.give(ws);
         }
-        Parallel.forEach(tasks, threads, t -> {
-            int o0 = (int) ((long) groups * t / tasks) * MR, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * MR);
-            tileSmallN(out, inp, w, bias, N, C, OC, act, o0, o1);
-        });
     }
 
     /**
@@ -126,52 +159,53 @@ final class Gemm {
      * channel-major buffer cT[o][n] (contiguous vector stores); after the last K block cT is transposed into out with the
      * bias and the activation.
      */
-    private static void tileSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act,
+    private static void tileSmallN(float[] out, float[] packed, float[] w, float[] bias, int N, int C, int OC, Activation act,
                                    int o0, int o1) {
-        Workspace ws = WS.get();
-        float[] bp = ws.bPack;
-        int npan = (N + NR - 1) / NR, ldt = npan * NR;
-        float[] cT = ws.cT;
-        for (int oc0 = o0; oc0 < o1; oc0 += SMALL_OC) {
-            int oc1 = Math.min(o1, oc0 + SMALL_OC);
-            for (int k0 = 0; k0 < C; k0 += SMALL_KC) {
-                int kc = Math.min(SMALL_KC, C - k0);
-                int mode = k0 == 0 ? STORE : ACCUMULATE;
-                packB(inp, C, N, 0, npan, k0, kc, bp);        // input rows play the weight's part: panels of NR rows
-                for (int o = oc0; o < oc1; o += MR) {
-                    int mr = Math.min(MR, oc1 - o);
-                    float[] a = w;
-                    int aOff = o * C + k0, lda = C;
-                    if (mr < MR) {
-                        a = ws.aTail;
-                        aOff = 0;
-                        lda = kc;
-                        for (int r = 0; r < MR; r++) {
-                            if (r < mr) System.arraycopy(w, (o + r) * C + k0, a, r * kc, kc);
-                            else java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+        Workspace ws = WS.take();
+        try {
+            int npan = (N + NR - 1) / NR, ldt = npan * NR;
+            float[] cT = ws.cT();
+            for (int oc0 = o0; oc0 < o1; oc0 += SMALL_OC) {
+                int oc1 = Math.min(o1, oc0 + SMALL_OC);
+                for (int k0 = 0; k0 < C; k0 += SMALL_KC) {
+                    int kc = Math.min(SMALL_KC, C - k0);
+                    int mode = k0 == 0 ? STORE : ACCUMULATE;
+                    int pOff = ldt * k0;                           // this K block of the packed input (panels of NR rows)
+                    for (int o = oc0; o < oc1; o += MR) {
+                        int mr = Math.min(MR, oc1 - o);
+                        float[] a = w;
+                        int aOff = o * C + k0, lda = C;
+                        if (mr < MR) {
+                            a = ws.aTail();
+                            aOff = 0;
+                            lda = kc;
+                            for (int r = 0; r < MR; r++) {
+                                if (r < mr) System.arraycopy(w, (o + r) * C + k0, a, r * kc, kc);
+                                else java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+                            }
                         }
+                        for (int p = 0; p < npan; p++)
+                            kernel(a, aOff, lda, packed, pOff + p * kc * NR, kc, cT, (o - oc0) * ldt + p * NR, ldt, null, 0, mode);
                     }
-                    for (int p = 0; p < npan; p++)
-                        kernel(a, aOff, lda, bp, p * kc * NR, kc, cT, (o - oc0) * ldt + p * NR, ldt, null, 0, mode);
+                }
+                // out[n, oc0..oc1) = act(cT[·, n] + bias)
+                float[] row = ws.row();
+                int width = oc1 - oc0;
+                for (int n = 0; n < N; n++) {
+                    for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
+                    int j = 0, ob = n * OC + oc0;
+                    if (bias == null) {
+                        System.arraycopy(row, 0, out, ob, width);
+                    } else {
+                        for (; j + VL <= width; j += VL)
+                            FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, bias, oc0 + j)).intoArray(out, ob + j);
+                        for (; j < width; j++) out[ob + j] = row[j] + bias[oc0 + j];
+                    }
+                    if (act != Activation.NONE) Elementwise.activationRange(act, out, ob, ob + width);
                 }
             }
-            // out[n, oc0..oc1) = act(cT[·, n] + bias)
-            float[] row = ws.row;
-            int width = oc1 - oc0;
-            for (int n = 0; n < N; n++) {
-                for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
-                int j = 0, ob = n * OC + oc0;
-                for (; j + VL <= width; j += VL) {
-                    FloatVector v = FloatVector.fromArray(S, row, j);
-                    if (bias != null) v = v.add(FloatVector.fromArray(S, bias, oc0 + j));
-                    if (act != Activation.NONE) v = VecMath.apply(act, v);
-                    v.intoArray(out, ob + j);
-                }
-                for (; j < width; j++) {
-                    float v = row[j] + (bias == null ? 0f : bias[oc0 + j]);
-                    out[ob + j] = VecMath.apply(act, v);
-                }
-            }
+        } finally {
+            WS.give(ws);
         }
     }
 
@@ -181,43 +215,48 @@ final class Gemm {
         int tasks = threads <= 1 ? 1 : Math.min(groups, 4 * threads);
         Parallel.forEach(tasks, threads, t -> {
             int o0 = (int) ((long) groups * t / tasks) * 4, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * 4);
-            float[] red = WS.get().red;
-            for (int n = 0; n < N; n++) {
-                int io = n * C;
-                int o = o0;
-                for (; o + 4 <= o1; o += 4) {
-                    int w0 = o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
-                    FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-                    int k = 0;
-                    for (; k + VL <= C; k += VL) {
-                        FloatVector x = FloatVector.fromArray(S, inp, io + k);
-                        a0 = FloatVector.fromArray(S, w, w0 + k).fma(x, a0);
-                        a1 = FloatVector.fromArray(S, w, w1 + k).fma(x, a1);
-                        a2 = FloatVector.fromArray(S, w, w2 + k).fma(x, a2);
-                        a3 = FloatVector.fromArray(S, w, w3 + k).fma(x, a3);
+            Workspace ws = WS.take();
+            float[] red = ws.red;
+            try {
+                for (int n = 0; n < N; n++) {
+                    int io = n * C;
+                    int o = o0;
+                    for (; o + 4 <= o1; o += 4) {
+                        int w0 = o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+                        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+                        int k = 0;
+                        for (; k + VL <= C; k += VL) {
+                            FloatVector x = FloatVector.fromArray(S, inp, io + k);
+                            a0 = FloatVector.fromArray(S, w, w0 + k).fma(x, a0);
+                            a1 = FloatVector.fromArray(S, w, w1 + k).fma(x, a1);
+                            a2 = FloatVector.fromArray(S, w, w2 + k).fma(x, a2);
+                            a3 = FloatVector.fromArray(S, w, w3 + k).fma(x, a3);
+                        }
+                        float s0 = sum(a0, red), s1 = sum(a1, red), s2 = sum(a2, red), s3 = sum(a3, red);
+                        for (; k < C; k++) {
+                            float x = inp[io + k];
+                            s0 += x * w[w0 + k]; s1 += x * w[w1 + k]; s2 += x * w[w2 + k]; s3 += x * w[w3 + k];
+                        }
+                        int oo = n * OC + o;
+                        if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
+                        out[oo] = VecMath.apply(act, s0);
+                        out[oo + 1] = VecMath.apply(act, s1);
+                        out[oo + 2] = VecMath.apply(act, s2);
+                        out[oo + 3] = VecMath.apply(act, s3);
                     }
-                    float s0 = sum(a0, red), s1 = sum(a1, red), s2 = sum(a2, red), s3 = sum(a3, red);
-                    for (; k < C; k++) {
-                        float x = inp[io + k];
-                        s0 += x * w[w0 + k]; s1 += x * w[w1 + k]; s2 += x * w[w2 + k]; s3 += x * w[w3 + k];
+                    for (; o < o1; o++) {
+                        int wo = o * C;
+                        FloatVector a0 = FloatVector.zero(S);
+                        int k = 0;
+                        for (; k + VL <= C; k += VL)
+                            a0 = FloatVector.fromArray(S, w, wo + k).fma(FloatVector.fromArray(S, inp, io + k), a0);
+                        float s0 = sum(a0, red);
+                        for (; k < C; k++) s0 += inp[io + k] * w[wo + k];
+                        out[n * OC + o] = VecMath.apply(act, s0 + (bias == null ? 0f : bias[o]));
                     }
-                    int oo = n * OC + o;
-                    if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
-                    out[oo] = VecMath.apply(act, s0);
-                    out[oo + 1] = VecMath.apply(act, s1);
-                    out[oo + 2] = VecMath.apply(act, s2);
-                    out[oo + 3] = VecMath.apply(act, s3);
                 }
-                for (; o < o1; o++) {
-                    int wo = o * C;
-                    FloatVector a0 = FloatVector.zero(S);
-                    int k = 0;
-                    for (; k + VL <= C; k += VL)
-                        a0 = FloatVector.fromArray(S, w, wo + k).fma(FloatVector.fromArray(S, inp, io + k), a0);
-                    float s0 = sum(a0, red);
-                    for (; k < C; k++) s0 += inp[io + k] * w[wo + k];
-                    out[n * OC + o] = VecMath.apply(act, s0 + (bias == null ? 0f : bias[o]));
-                }
+            } finally {
+                WS.give(ws);
             }
         });
     }
@@ -237,41 +276,50 @@ final class Gemm {
     /** Rows [r0,r1) × panels [p0,p1) (panel p = channels p·NR .. p·NR+NR), the whole K range, in column blocks of NC. */
     private static void tile(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act,
                              int r0, int r1, int p0, int p1) {
-        Workspace ws = WS.get();
-        float[] bp = ws.bPack;
-        int perBlock = NC / NR;
-        for (int pb = p0; pb < p1; pb += perBlock) {
-            int pe = Math.min(p1, pb + perBlock);
-            for (int k0 = 0; k0 < C; k0 += KC) {
-                int kc = Math.min(KC, C - k0);
-                boolean first = k0 == 0, last = k0 + kc == C;
-                packB(w, C, OC, pb, pe, k0, kc, bp);
-                for (int i0 = r0; i0 < r1; i0 += MC) {
-                    int i1 = Math.min(r1, i0 + MC);
-                    for (int p = pb; p < pe; p++) {
-                        int bOff = (p - pb) * kc * NR;
-                        int col0 = p * NR;
-                        int ncols = Math.min(NR, OC - col0);
-                        for (int i = i0; i < i1; i += MR) {
-                            int mr = Math.min(MR, i1 - i);
-                            if (mr == MR && ncols == NR) {
-                                kernel(inp, i * C + k0, C, bp, bOff, kc, out, i * OC + col0, OC, bias, col0,
-                                        !first ? ACCUMULATE : bias != null ? STORE_BIAS : STORE);
-                                if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
-                            } else {
-                                edge(ws, inp, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
+        Workspace ws = WS.take();
+        try {
+            float[] bp = ws.bPack();
+            int perBlock = NC / NR;
+            for (int pb = p0; pb < p1; pb += perBlock) {
+                int pe = Math.min(p1, pb + perBlock);
+                for (int k0 = 0; k0 < C; k0 += KC) {
+                    int kc = Math.min(KC, C - k0);
+                    boolean first = k0 == 0, last = k0 + kc == C;
+                    packB(w, C, OC, pb, pe, k0, kc, bp);
+                    for (int i0 = r0; i0 < r1; i0 += MC) {
+                        int i1 = Math.min(r1, i0 + MC);
+                        for (int p = pb; p < pe; p++) {
+                            int bOff = (p - pb) * kc * NR;
+                            int col0 = p * NR;
+                            int ncols = Math.min(NR, OC - col0);
+                            for (int i = i0; i < i1; i += MR) {
+                                int mr = Math.min(MR, i1 - i);
+                                if (mr == MR && ncols == NR) {
+                                    kernel(inp, i * C + k0, C, bp, bOff, kc, out, i * OC + col0, OC, bias, col0,
+                                            !first ? ACCUMULATE : bias != null ? STORE_BIAS : STORE);
+                                    if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
+                                } else {
+                                    edge(ws, inp, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
+                                }
                             }
                         }
                     }
                 }
             }
+        } finally {
+            WS.give(ws);
         }
     }
 
     /** Packs W[p·NR + j, k0 + k] for panels [pb,pe) into bp[(p−pb)·kc·NR + k·NR + j], zero beyond OC. */
     private static void packB(float[] w, int C, int OC, int pb, int pe, int k0, int kc, float[] bp) {
+        packB(w, C, OC, pb, pe, k0, kc, bp, 0);
+    }
+
+    /** As above, writing at bp[off + ...]. */
+    private static void packB(float[] w, int C, int OC, int pb, int pe, int k0, int kc, float[] bp, int off) {
         for (int p = pb; p < pe; p++) {
-            int base = (p - pb) * kc * NR;
+            int base = off + (p - pb) * kc * NR;
             for (int j = 0; j < NR; j++) {
                 int o = p * NR + j;
                 if (o < OC) {
@@ -290,7 +338,7 @@ final class Gemm {
         float[] a = inp;
         int aOff = i * C + k0, lda = C;
         if (mr < MR) {
-            a = ws.aTail;
+            a = ws.aTail();
             aOff = 0;
             lda = kc;
             for (int r = 0; r < MR; r++) {
@@ -299,7 +347,7 @@ final class Gemm {
             }
         }
         float[] ct = ws.cTile;
-        kernel(a, aOff, lda, ws.bPack, bOff, kc, ct, 0, NR, null, 0, STORE);
+        kernel(a, aOff, lda, ws.bPack(), bOff, kc, ct, 0, NR, null, 0, STORE);
         for (int r = 0; r < mr; r++) {
             int oo = (i + r) * OC + col0;
             for (int j = 0; j < ncols; j++) {
@@ -373,11 +421,6 @@ final class Gemm {
 
     /** Applies act in place to rows [0, mr) × cols [0, ncols) of c at cOff (row stride ldc). */
     private static void activate(float[] c, int cOff, int ldc, int mr, int ncols, Activation act) {
-        for (int r = 0; r < mr; r++) {
-            int o = cOff + r * ldc;
-            int j = 0;
-            for (; j + VL <= ncols; j += VL) VecMath.apply(act, FloatVector.fromArray(S, c, o + j)).intoArray(c, o + j);
-            for (; j < ncols; j++) c[o + j] = VecMath.apply(act, c[o + j]);
-        }
+        for (int r = 0; r < mr; r++) Elementwise.activationRange(act, c, cOff + r * ldc, cOff + r * ldc + ncols);
     }
 }

@@ -15,6 +15,11 @@ final class VecMath {
 
     private static FloatVector c(float v) { return FloatVector.broadcast(S, v); }
 
+    /** e^x on float lanes: the platform's vector exp (SVML on x86; measured faster than a Cephes-style polynomial here). */
+    static FloatVector exp(FloatVector x) {
+        return x.lanewise(VectorOperators.EXP);
+    }
+
     static FloatVector apply(Activation act, FloatVector v) {
         return switch (act) {
             case NONE -> v;
@@ -26,7 +31,7 @@ final class VecMath {
 
     /** x / (1 + exp(-1.702 x)). */
     static FloatVector quickGelu(FloatVector x) {
-        FloatVector e = x.mul(-1.702f).lanewise(VectorOperators.EXP);
+        FloatVector e = exp(x.mul(-1.702f));
         return x.div(e.add(1f));
     }
 
@@ -34,7 +39,7 @@ final class VecMath {
     static FloatVector geluTanh(FloatVector x) {
         FloatVector x2 = x.mul(x);
         FloatVector y2 = x.mul(x2.fma(FloatVector.broadcast(S, 0.044715f * 2f * -TANH_K), FloatVector.broadcast(S, 2f * -TANH_K)));
-        return x.div(y2.lanewise(VectorOperators.EXP).add(1f));
+        return x.div(exp(y2).add(1f));
     }
 
     /**
@@ -67,7 +72,7 @@ final class VecMath {
         p = p.fma(t, c(0.37409196f));
         p = p.fma(t, c(1.00002368f));
         p = p.fma(t, c(-1.26551223f));
-        FloatVector e = p.sub(uuHi).lanewise(VectorOperators.EXP);
+        FloatVector e = exp(p.sub(uuHi));
         return t.mul(e).mul(one.sub(uuLo));                      // exp(−lo) ≈ 1 − lo, |lo| ≤ ulp(u²)
     }
 

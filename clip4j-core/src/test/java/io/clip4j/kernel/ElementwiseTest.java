@@ -152,6 +152,34 @@ class ElementwiseTest {
         }
     }
 
+    @Test void vectorExpWithinTwoUlps() {
+        int n = 200_000;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -87.3f + (88.7f + 87.3f) * i / (n - 1);
+        float[] y = new float[n];
+        int upper = Vec.S.loopBound(n);
+        for (int i = 0; i < upper; i += Vec.VL) VecMath.exp(jdk.incubator.vector.FloatVector.fromArray(Vec.S, x, i)).intoArray(y, i);
+        for (int i = 0; i < upper; i++) {
+            double ref = Math.exp(x[i]);
+            assertTrue(Math.abs(y[i] - ref) <= 2 * Math.ulp((float) ref), "exp(" + x[i] + ") = " + y[i] + ", expected " + ref);
+        }
+        float[] sp = new float[Vec.VL];
+        float[] in = {0f, -0f, 1f, -1f, 88.72f, -87.3f, 89f, -88f, -1000f, 1000f, Float.NaN, Float.POSITIVE_INFINITY,
+                      Float.NEGATIVE_INFINITY, 1e-8f, -1e-8f, 10f};
+        for (int i0 = 0; i0 < in.length; i0 += Vec.VL) {
+            int m = Math.min(Vec.VL, in.length - i0);
+            java.util.Arrays.fill(sp, 0f);
+            System.arraycopy(in, i0, sp, 0, m);
+            float[] o = new float[Vec.VL];
+            VecMath.exp(jdk.incubator.vector.FloatVector.fromArray(Vec.S, sp, 0)).intoArray(o, 0);
+            for (int i = 0; i < m; i++) {
+                float v = sp[i], ref = (float) Math.exp(v);
+                if (Float.isNaN(v)) assertTrue(Float.isNaN(o[i]));
+                else assertEquals(ref, o[i], 2 * Math.ulp(ref) + 1e-44f, "exp(" + v + ")");
+            }
+        }
+    }
+
     @Test void activationsOnlyTouchFirstN() {
         float[] x = {1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f, 16f, 17f, 18f, 19f, 20f};
         float[] y = x.clone();

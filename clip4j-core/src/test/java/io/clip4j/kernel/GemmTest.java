@@ -67,7 +67,7 @@ class GemmTest {
 
     @Test void largeShapeThreadedMatchesSingleThreadExactly() {
         SplittableRandom r = new SplittableRandom(4);
-        int[][] shapes = {{300, 768, 3072}, {301, 3072, 768}, {77, 768, 2304}, {1600, 64, 16}, {997, 129, 40}, {2, 768, 3072}, {150, 300, 1100}};
+        int[][] shapes = {{300, 768, 3072}, {301, 3072, 768}, {77, 768, 2304}, {1600, 64, 16}, {997, 129, 40}, {2, 768, 3072}, {150, 300, 1100}, {383, 100, 800}, {385, 100, 800}};
         for (int[] s : shapes) {
             int N = s[0], C = s[1], OC = s[2];
             float[] inp = rand(r, N * C, -1f, 1f), w = rand(r, OC * C, -1f, 1f), bias = rand(r, OC, -1f, 1f);
@@ -121,6 +121,23 @@ class GemmTest {
             for (Future<?> f : fs) f.get();
         } finally {
             ex.shutdownNow();
+        }
+    }
+
+    @Test void manyVirtualThreadCallers() throws Exception {
+        SplittableRandom r = new SplittableRandom(7);
+        int N = 40, C = 200, OC = 300;
+        float[] inp = rand(r, N * C, -1f, 1f), w = rand(r, OC * C, -1f, 1f), bias = rand(r, OC, -1f, 1f);
+        float[] ref = new float[N * OC];
+        Ops.matmul(ref, inp, w, bias, N, C, OC, Activation.QUICK_GELU);
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<float[]>> fs = new ArrayList<>();
+            for (int i = 0; i < 64; i++) fs.add(ex.submit(() -> {
+                float[] out = new float[N * OC];
+                Ops.matmul(out, inp, w, bias, N, C, OC, Activation.QUICK_GELU);
+                return out;
+            }));
+            for (Future<float[]> f : fs) assertClose(ref, f.get(), N * OC, 1e-6, "virtual-thread caller");
         }
     }
 
