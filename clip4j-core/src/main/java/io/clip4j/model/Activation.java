@@ -15,6 +15,15 @@ public enum Activation {
 
     Activation(String hfName) { this.hfName = hfName; }
 
+    /** The kernel's activation, for fusing into a matmul epilogue. */
+    public io.clip4j.kernel.Activation kernel() {
+        return switch (this) {
+            case QUICK_GELU -> io.clip4j.kernel.Activation.QUICK_GELU;
+            case GELU -> io.clip4j.kernel.Activation.GELU;
+            case GELU_TANH -> io.clip4j.kernel.Activation.GELU_TANH;
+        };
+    }
+
     public static Activation fromHf(String name, String where) {
         switch (name) {
             case "quick_gelu": return QUICK_GELU;

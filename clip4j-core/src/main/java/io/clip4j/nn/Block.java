@@ -47,9 +47,14 @@ public final class Block {
         Trace.put(trace, prefix + "after_attn_residual", x, N * C, B, T, C);
         ln2.forward(h, x, N);
         Trace.put(trace, prefix + "ln_2", h, N * C, B, T, C);
-        fc1.forward(mlp, h, N);
-        Trace.put(trace, prefix + "mlp_c_fc", mlp, N * I, B, T, I);
-        activate(activation, mlp, N * I);
+        if (trace == null) {
+            // fc1 with the activation fused into the GEMM's epilogue
+            Ops.matmul(mlp, h, fc1.weight.data, fc1.bias.data, N, C, I, activation.kernel());
+        } else {
+            fc1.forward(mlp, h, N);
+            Trace.put(trace, prefix + "mlp_c_fc", mlp, N * I, B, T, I);
+            activate(activation, mlp, N * I);
+        }
         Trace.put(trace, prefix + "mlp_gelu", mlp, N * I, B, T, I);
         fc2.forward(h, mlp, N);
         Trace.put(trace, prefix + "mlp_c_proj", h, N * C, B, T, C);
@@ -58,11 +63,7 @@ public final class Block {
 
     /** x[n] = act(x), in place. */
     public static void activate(Activation act, float[] x, int n) {
-        switch (act) {
-            case QUICK_GELU -> Ops.quickGelu(x, n);
-            case GELU -> Ops.gelu(x, n);
-            case GELU_TANH -> Ops.geluTanh(x, n);
-        }
+        Ops.activation(act.kernel(), x, n);
     }
 
     /** Splits q, k, v and recomputes the softmax weights [B,heads,T,T] for the trace (reference math, slow). */
