@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
 
 /** Tokenizer tools: {@code clip4j tokenizer train}. */
 @Command(name = "tokenizer", mixinStandardHelpOptions = true,
-        description = "Tokenizer tools.",
+        description = "Tokenizer tools: train learns a CLIP BPE vocabulary from captions.",
         subcommands = {TokenizerCommand.Train.class, CommandLine.HelpCommand.class})
 final class TokenizerCommand implements Runnable {
     @Spec CommandSpec spec;
@@ -41,15 +41,18 @@ final class TokenizerCommand implements Runnable {
 
     /** Learns a CLIP byte-level BPE vocabulary from a caption table. */
     @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Learn a CLIP-style byte-level BPE vocabulary from captions and write vocab.json, merges.txt,",
-                    "tokenizer_config.json and special_tokens_map.json (Hugging Face CLIPTokenizer layout) into --out.",
-                    "Captions are cleaned and split as CLIP does; the most frequent adjacent pair is merged until the",
-                    "vocabulary has --vocab-size entries (512 byte symbols + merges + 2 special tokens); ties go to the",
-                    "lexicographically smallest pair, so the same captions always give the same files.",
-                    "Input: TSV (caption = last column; e.g. path<TAB>caption), CSV (same, RFC 4180 quoting) or JSONL",
-                    "(the \"caption\" or else \"text\" field). A first TSV/CSV row with a cell named caption or text is a",
-                    "header. With --split-json, only rows whose image (path, file name or file name without extension,",
-                    "e.g. images/<style>/<codepoints>.png) is listed in that split are used."})
+            description = {"Learn a CLIP-style byte-level BPE vocabulary from captions and write",
+                    "vocab.json, merges.txt, tokenizer_config.json and special_tokens_map.json",
+                    "(Hugging Face CLIPTokenizer layout) into --out. Captions are cleaned and",
+                    "split as CLIP does; the most frequent adjacent pair is merged until the",
+                    "vocabulary has --vocab-size entries (512 byte symbols + merges + 2 special",
+                    "tokens); ties go to the lexicographically smallest pair, so the same",
+                    "captions always give the same files.",
+                    "Input: TSV (caption = last column, e.g. path<TAB>caption), CSV (the same,",
+                    "RFC 4180 quoting) or JSONL (the \"caption\" or else \"text\" field). A first",
+                    "TSV/CSV row with a cell named caption or text is a header. With",
+                    "--split-json, only rows whose image (path, file name, or file name without",
+                    "extension, as in images/<style>/<codepoints>.png) is in the split are used."})
     static final class Train implements Callable<Integer> {
         @Option(names = "--data", required = true, paramLabel = "FILE", description = "Caption table: .tsv, .csv or .jsonl.")
         Path data;
