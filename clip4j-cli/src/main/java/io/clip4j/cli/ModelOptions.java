@@ -12,7 +12,8 @@ import java.nio.file.Path;
 /** The options every model-using command shares. */
 final class ModelOptions {
     @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = {"Model directory (Hugging Face or OpenCLIP layout), or a Hugging Face",
-            "repository id (org/name[@revision]) downloaded once into ~/.cache/clip4j/hub (HF_ENDPOINT, HF_TOKEN, CLIP4J_CACHE apply)."})
+            "repository id. Default: the bundled model (models/clip4j-emoji: a small CLIP trained on emoji).",
+            "Repository ids (org/name[@revision]) are downloaded once into ~/.cache/clip4j/hub (HF_ENDPOINT, HF_TOKEN, CLIP4J_CACHE apply)."})
     String model;
 
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "Directory with vocab.json and merges.txt, when the model directory has none.")
@@ -23,7 +24,10 @@ final class ModelOptions {
     /** The model folder: --model as a directory, or downloaded from the Hub when it is a repository id. */
     Path modelDir() {
         if (resolved != null) return resolved;
-        if (model == null) throw new Clip4jException("no model given: pass --model DIR (a Hugging Face or OpenCLIP model directory)");
+        if (model == null) {
+            resolved = bundledModel();
+            return resolved;
+        }
         Path dir = Path.of(model);
         if (!Files.isDirectory(dir) && Hub.looksLikeRepoId(model) && !model.startsWith(".")) {
             System.err.println("clip4j: fetching " + model + " …");
@@ -33,6 +37,32 @@ final class ModelOptions {
         if (!ModelConfig.isModelDir(dir)) throw new Clip4jException(dir + " is not a model directory: expected config.json (Hugging Face) or open_clip_config.json (OpenCLIP)");
         resolved = dir;
         return dir;
+    }
+
+    /** The folder of the bundled default model: {@code <clip4j home>/models/clip4j-emoji}. */
+    static Path bundledModel() {
+        Path home = clip4jHome();
+        Path dir = home == null ? null : home.resolve("models").resolve(BUNDLED);
+        if (dir == null || !ModelConfig.isModelDir(dir)) {
+            throw new Clip4jException("no --model given and the bundled model was not found" + (dir == null ? "" : " at " + dir)
+                    + ": pass --model DIR (a Hugging Face or OpenCLIP model directory, or org/name from the Hub)");
+        }
+        return dir;
+    }
+
+    static final String BUNDLED = "clip4j-emoji";
+
+    /** The installation folder: -Dclip4j.home (set by bin/clip4j), else the folder above this jar's module. */
+    static Path clip4jHome() {
+        String prop = System.getProperty("clip4j.home");
+        if (prop != null) return Path.of(prop);
+        try {
+            Path p = Path.of(ModelOptions.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
+            for (Path q = p; q != null; q = q.getParent()) if (Files.isDirectory(q.resolve("models").resolve(BUNDLED))) return q;
+        } catch (Exception e) {
+            // no code source (e.g. an unusual class loader): no default model
+        }
+        return null;
     }
 
     ClipModel load() { return load(0); }
