@@ -139,13 +139,15 @@ public final class Trainer {
 
         int startEpoch = 0;
         long startPos = 0;
-        int skippedBefore = 0;
+        List<String> skippedBefore = List.of();
         if (state != null) {
             checkResumable(state, total);
             step.setStepsDone(state.path("step").asInt());
             startEpoch = state.path("epoch").asInt();
             startPos = state.path("position").asLong();
-            skippedBefore = state.path("skipped_images").asInt();
+            List<String> sk = new ArrayList<>();
+            state.path("skipped_images").forEach(x -> sk.add(x.asText()));
+            skippedBefore = sk;
             Checkpoints.loadOptimizer(resumeFrom, opt, graph.params(), state);
         }
         int first = step.stepsDone();
@@ -172,7 +174,7 @@ public final class Trainer {
             listener.start(total, first, o.batchSize);
             if (first < total) {
                 loader = new Loader(train, trainTf, tokenizer, config.text().maxPositions(), o.batchSize, o.seed, o.shuffle,
-                        startEpoch, startPos, o.workers, o.prefetch, listener::message);
+                        startEpoch, startPos, o.workers, o.prefetch, listener::message, skippedBefore);
             }
             long tPrev = System.nanoTime();
             while (step.stepsDone() < stopAt) {
@@ -198,15 +200,16 @@ public final class Trainer {
                     lastEval = evaluate(model, tokenizer, evalTf, valTable, graph, metadata, done, metrics);
                 }
                 if (o.saveEvery > 0 && done % o.saveEvery == 0 && done < stopAt) {
-                    lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerDir, opt, epoch, position, skippedBefore + loader.skipped());
+                    lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerDir, opt, epoch, position, loader.skippedNames());
                     lastSavedStep = done;
                 }
             }
             double elapsed = (System.nanoTime() - t0) / 1e9;
-            int skipped = skippedBefore + (loader == null ? 0 : loader.skipped());
+            List<String> skippedNames = loader == null ? skippedBefore : loader.skippedNames();
+            int skipped = skippedNames.size();
             int done = step.stepsDone();
             if (lastSavedStep != done && stepsThisRun > 0) {
-                lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerDir, opt, epoch, position, skipped);
+                lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerDir, opt, epoch, position, skippedNames);
             }
             if (done >= total) {
                 if (valTable != null) lastEval = evaluate(model, tokenizer, evalTf, valTable, graph, metadata, done, metrics);
@@ -254,12 +257,14 @@ public final class Trainer {
     }
 
     private Path save(Path ckptDir, int done, ModelConfig config, ClipModel model, ClipTrainingGraph graph, ObjectNode preJson, Path tokenizerDir,
-                      Optimizer opt, int epoch, long position, int skipped) throws IOException {
+                      Optimizer opt, int epoch, long position, List<String> skipped) throws IOException {
         ObjectNode st = JSON.createObjectNode();
         st.put("step", done).put("epoch", epoch).put("position", position).put("seed", o.seed).put("batch_size", o.batchSize)
                 .put("accum", o.accum).put("total_steps", totalSteps).put("shuffle", o.shuffle).put("augment", o.augment)
                 .put("optimizer", o.optimizer).put("lr", o.lr).put("schedule", o.schedule).put("warmup", o.warmup)
-                .put("skipped_images", skipped).put("logit_scale", graph.logitScale().data[0]).put("data", o.data);
+                .put("logit_scale", graph.logitScale().data[0]).put("data", o.data);
+        var arr = st.putArray("skipped_images");
+        skipped.forEach(arr::add);
         Path p = Checkpoints.save(ckptDir, done, dir -> ModelFiles.write(dir, config, model, graph.logitScale().data[0], preJson, tokenizerDir),
                 opt, graph.params(), st);
         Checkpoints.prune(ckptDir, o.keep);

@@ -30,9 +30,8 @@ import java.util.function.Consumer;
  */
 public final class Loader implements AutoCloseable {
     /** A batch ready for a step: pixels [B,3,S,S], token rows ids [B·L]. */
-    public record Batch(float[] pixels, int[] ids, int B, int L, List<String> names, List<String> captions, int epoch, long resumePosition) {}
-
-    private static final Batch END = new Batch(null, null, 0, 0, List.of(), List.of(), -1, -1);
+    public record Batch(float[] pixels, int[] ids, int B, int L, List<String> names, List<String> captions, int epoch, long resumePosition,
+                        List<String> skippedSoFar) {}
 
     private final DataSource source;
     private final Augment transform;
@@ -44,7 +43,9 @@ public final class Loader implements AutoCloseable {
     private final ExecutorService workers;
     private final Thread producer;
     private final BlockingQueue<Object> queue;
-    private final AtomicInteger skipped = new AtomicInteger();
+    private final java.util.LinkedHashSet<String> failed = new java.util.LinkedHashSet<>();   // producer thread only
+    private List<String> failedSnapshot;
+    private volatile List<String> consumedFailed;
     private volatile boolean closed;
 
     /**
@@ -55,6 +56,12 @@ public final class Loader implements AutoCloseable {
      */
     public Loader(DataSource source, Augment transform, Tokenizer tokenizer, int contextLength, int batchSize, long seed, boolean shuffle,
                   int startEpoch, long startPosition, int threads, int prefetch, Consumer<String> warn) {
+        this(source, transform, tokenizer, contextLength, batchSize, seed, shuffle, startEpoch, startPosition, threads, prefetch, warn, List.of());
+    }
+
+    /** As above, resuming with the images already known to be unreadable (not reported again). */
+    public Loader(DataSource source, Augment transform, Tokenizer tokenizer, int contextLength, int batchSize, long seed, boolean shuffle,
+                  int startEpoch, long startPosition, int threads, int prefetch, Consumer<String> warn, List<String> knownFailures) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1");
         if (source.size() >= 0 && source.size() < batchSize) {
             throw new Clip4jException("the data holds " + source.size() + " images, fewer than one batch of " + batchSize);
@@ -67,6 +74,9 @@ public final class Loader implements AutoCloseable {
         this.seed = seed;
         this.shuffle = shuffle;
         this.warn = warn;
+        this.failed.addAll(knownFailures);
+        this.failedSnapshot = List.copyOf(failed);
+        this.consumedFailed = failedSnapshot;
         this.queue = new ArrayBlockingQueue<>(Math.max(1, prefetch));
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
@@ -79,8 +89,11 @@ public final class Loader implements AutoCloseable {
         producer.start();
     }
 
-    /** Images skipped so far (unreadable or corrupt). */
-    public int skipped() { return skipped.get(); }
+    /** Distinct images skipped (unreadable or corrupt) up to the last batch handed out, resumed ones included. */
+    public int skipped() { return consumedFailed.size(); }
+
+    /** Their names. */
+    public List<String> skippedNames() { return consumedFailed; }
 
     /** The next batch (blocks until ready); batches run on across epochs without end. */
     public Batch next() {
@@ -93,7 +106,9 @@ public final class Loader implements AutoCloseable {
         }
         if (o instanceof RuntimeException e) throw e;
         if (o instanceof Error e) throw e;
-        return (Batch) o;
+        Batch b = (Batch) o;
+        consumedFailed = b.skippedSoFar();
+        return b;
     }
 
     private record Pending(Sample sample, Future<float[]> pixels) {}
@@ -123,7 +138,7 @@ public final class Loader implements AutoCloseable {
                 if (p == null) throw new Clip4jException("the data source is empty");
                 if (p.sample.epoch() != curEpoch) {                        // epoch boundary: drop the partial batch
                     if (!producedThisEpoch && ++emptyEpochs >= 2) {
-                        throw new Clip4jException("no complete batch of " + batchSize + " readable images in an epoch (" + skipped.get() + " skipped)");
+                        throw new Clip4jException("no complete batch of " + batchSize + " readable images in an epoch (" + failed.size() + " skipped)");
                     }
                     if (producedThisEpoch) emptyEpochs = 0;
                     producedThisEpoch = false;
@@ -136,8 +151,10 @@ public final class Loader implements AutoCloseable {
                     px = p.pixels.get();
                 } catch (ExecutionException e) {
                     Throwable c = e.getCause();
-                    skipped.incrementAndGet();
-                    warn.accept("skipping " + p.sample.name() + ": " + (c instanceof Clip4jException ? c.getMessage() : String.valueOf(c)));
+                    if (failed.add(p.sample.name())) {
+                        failedSnapshot = List.copyOf(failed);
+                        warn.accept("skipping " + p.sample.name() + ": " + (c instanceof Clip4jException ? c.getMessage() : String.valueOf(c)));
+                    }
                     continue;
                 }
                 good.add(p.sample);
@@ -159,8 +176,11 @@ public final class Loader implements AutoCloseable {
     private float[] load(Sample s) {
         SplittableRandom rng = new SplittableRandom(Seeds.mix(seed, 0x61756700L, s.epoch(), s.position()));
         float[] out = new float[transform.floatsPerImage()];
-        if (s.file() != null) transform.apply(s.file(), rng, out, 0);
-        else transform.apply(s.bytes(), s.name(), rng, out, 0);
+        // one image per reader thread: keep the kernels' shared pool for the training step
+        io.clip4j.kernel.Parallel.withMaxThreads(1, () -> {
+            if (s.file() != null) transform.apply(s.file(), rng, out, 0);
+            else transform.apply(s.bytes(), s.name(), rng, out, 0);
+        });
         return out;
     }
 
@@ -174,7 +194,7 @@ public final class Loader implements AutoCloseable {
         int[] ids = new int[B * L];
         for (int b = 0; b < B; b++) System.arraycopy(rows[b], 0, ids, b * L, L);
         Sample last = samples.get(B - 1);
-        return new Batch(pixels, ids, B, L, names, captions, last.epoch(), last.position() + 1);
+        return new Batch(pixels, ids, B, L, names, captions, last.epoch(), last.position() + 1, failedSnapshot);
     }
 
     @Override public void close() {
