@@ -130,7 +130,22 @@ public record PreprocessConfig(int shortestEdge, int resizeHeight, int resizeWid
         float rescale = c.has("rescale_factor") ? (float) c.get("rescale_factor").asDouble() : 1f / 255f;
         return new PreprocessConfig(edge, rh, rw, ch, cw, f, mean, std, rescale,
                 c.path("do_resize").asBoolean(true), doCrop, c.path("do_rescale").asBoolean(true),
-                c.path("do_normalize").asBoolean(true), c.path("do_convert_rgb").asBoolean(true), false, null);
+                c.path("do_normalize").asBoolean(true), c.path("do_convert_rgb").asBoolean(true), false, alphaBackground(c.get("alpha_background")));
+    }
+
+    /**
+     * clip4j's own key {@code "alpha_background": [r, g, b]}: transparent images are composited on that colour
+     * before resizing (written by the trainer when a model was trained that way); absent = the reference behaviour.
+     */
+    private static int[] alphaBackground(JsonNode n) {
+        if (n == null || n.isNull()) return null;
+        if (!n.isArray() || n.size() != 3) throw new IllegalArgumentException("'alpha_background' must be [r, g, b], got " + n);
+        int[] rgb = new int[3];
+        for (int i = 0; i < 3; i++) {
+            if (!n.get(i).isIntegralNumber()) throw new IllegalArgumentException("'alpha_background' must be [r, g, b], got " + n);
+            rgb[i] = n.get(i).asInt();
+        }
+        return rgb;
     }
 
     /**

@@ -51,6 +51,30 @@ public final class AdamW implements Optimizer {
         return s == null ? 0 : s.t;
     }
 
+    /** The β1, β2, ε this optimizer was built with. */
+    public double beta1() { return beta1; }
+    public double beta2() { return beta2; }
+    public double eps() { return eps; }
+
+    /** A snapshot of one parameter's moments (copies) and step count, for checkpoints. */
+    public record ParamState(float[] m, float[] v, int t) {}
+
+    /** The state of p (copies), or null before its first update. */
+    public ParamState state(Param p) {
+        State s = state.get(p);
+        return s == null ? null : new ParamState(s.m.clone(), s.v.clone(), s.t);
+    }
+
+    /** Restores p's moments and step count (from a checkpoint); lengths must match p. */
+    public void setState(Param p, float[] m, float[] v, int t) {
+        if (m.length != p.numel() || v.length != p.numel()) throw new IllegalArgumentException("AdamW state for " + p.name + " has the wrong size");
+        State s = new State(p.numel());
+        System.arraycopy(m, 0, s.m, 0, m.length);
+        System.arraycopy(v, 0, s.v, 0, v.length);
+        s.t = t;
+        state.put(p, s);
+    }
+
     @Override public void step(Gradients grads, double lr) {
         float b1 = (float) beta1, b2 = (float) beta2, omb1 = (float) (1 - beta1), omb2 = (float) (1 - beta2), epsf = (float) eps;
         for (ParamGroup group : groups) {

@@ -9,6 +9,7 @@ import io.clip4j.model.VisionTower;
 import io.clip4j.nn.Param;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
@@ -29,6 +30,7 @@ public final class ClipTrainingGraph {
     private final VisionGraph vision;
     private final TextGraph text;
     private int B = -1;
+    private boolean visionBackward = true, textBackward = true;
 
     public ClipTrainingGraph(ClipModel model) {
         if (model.config().family() != Family.CLIP)
@@ -74,8 +76,8 @@ public final class ClipTrainingGraph {
      */
     public void backward(float[] dImage, float[] dText, float dLogitScale) {
         if (B < 0) throw new IllegalStateException("backward before forward");
-        vision.backward(dImage, grads);
-        text.backward(dText, grads);
+        if (visionBackward) vision.backward(dImage, grads);
+        if (textBackward) text.backward(dText, grads);
         grads.of(logitScale)[0] += dLogitScale;
     }
 
@@ -85,6 +87,46 @@ public final class ClipTrainingGraph {
         Features f = forward(pixels, ids, B, L);
         ContrastiveLoss.Result r = ContrastiveLoss.compute(f.image(), f.text(), B, f.E(), logitScale.data[0]);
         backward(r.dImageFeatures(), r.dTextFeatures(), r.dLogitScale());
+        return r;
+    }
+
+    /**
+     * Whether {@link #backward} runs each tower's backward. A tower none of whose parameters is trained (a locked
+     * tower, LiT) can skip it: its parameter gradients then stay 0. Both on by default.
+     */
+    public void setTowerBackward(boolean vision, boolean text) {
+        this.visionBackward = vision;
+        this.textBackward = text;
+    }
+
+    /**
+     * open_clip's {@code accum_freq} with exact gradients: the batch of B pairs is cut into accum micro-batches of
+     * B/accum; each is run forward once to collect every feature (the towers hold only one micro-batch of
+     * activations at a time), the contrastive loss is computed over all B pairs, then each micro-batch is run
+     * forward again, keeping activations, and back-propagated with its rows of d loss / d features. The summed
+     * gradients equal those of the whole batch at once (up to float summation order). d loss / d logit_scale is added
+     * once (open_clip adds it once per micro-batch, i.e. accum times: a quirk not reproduced here).
+     * Zeroes the gradients first. accum = 1 is {@link #forwardBackward}.
+     */
+    public ContrastiveLoss.Result forwardBackwardAccum(float[] pixels, int[] ids, int B, int L, int accum) {
+        if (accum <= 1) return forwardBackward(pixels, ids, B, L);
+        if (B % accum != 0) throw new IllegalArgumentException("batch size " + B + " is not a multiple of accum " + accum);
+        grads.zero();
+        int mb = B / accum, E = model.embedDim();
+        int S = model.config().vision().imageSize(), px = 3 * S * S;
+        float[] img = new float[B * E], txt = new float[B * E];
+        for (int j = 0; j < accum; j++) {
+            Features f = forward(Arrays.copyOfRange(pixels, j * mb * px, (j + 1) * mb * px), Arrays.copyOfRange(ids, j * mb * L, (j + 1) * mb * L), mb, L);
+            System.arraycopy(f.image(), 0, img, j * mb * E, mb * E);
+            System.arraycopy(f.text(), 0, txt, j * mb * E, mb * E);
+        }
+        ContrastiveLoss.Result r = ContrastiveLoss.compute(img, txt, B, E, logitScale.data[0]);
+        float[] dImg = r.dImageFeatures(), dTxt = r.dTextFeatures();
+        for (int j = 0; j < accum; j++) {
+            forward(Arrays.copyOfRange(pixels, j * mb * px, (j + 1) * mb * px), Arrays.copyOfRange(ids, j * mb * L, (j + 1) * mb * L), mb, L);
+            backward(Arrays.copyOfRange(dImg, j * mb * E, (j + 1) * mb * E), Arrays.copyOfRange(dTxt, j * mb * E, (j + 1) * mb * E),
+                    j == 0 ? r.dLogitScale() : 0f);
+        }
         return r;
     }
 

@@ -36,6 +36,18 @@ public final class Sgd implements Optimizer {
 
     @Override public List<ParamGroup> groups() { return groups; }
 
+    /** p's momentum buffer (a copy), or null when there is none yet (or no momentum). */
+    public float[] buffer(Param p) {
+        float[] b = buffers.get(p);
+        return b == null ? null : b.clone();
+    }
+
+    /** Restores p's momentum buffer (from a checkpoint). */
+    public void setBuffer(Param p, float[] buf) {
+        if (buf.length != p.numel()) throw new IllegalArgumentException("SGD buffer for " + p.name + " has the wrong size");
+        buffers.put(p, buf.clone());
+    }
+
     @Override public void step(Gradients grads, double lr) {
         float negLr = (float) -lr, mu = (float) momentum, oneMinusDamp = (float) (1 - dampening);
         for (ParamGroup group : groups) {

@@ -1,6 +1,9 @@
 package io.clip4j.train;
 
 import io.clip4j.model.ClipModel;
+import io.clip4j.nn.Param;
+
+import java.util.List;
 
 /**
  * One optimizer step on one batch, in open_clip's order:
@@ -19,6 +22,8 @@ public final class TrainStep {
     private final LrSchedule schedule;
     private final double maxGradNorm;
     private int step;
+    private int accum = 1;
+    private List<Param> frozen = List.of();
 
     /**
      * @param maxGradNorm clip the global L2 norm of all gradients to this (torch clip_grad_norm_); ≤ 0 = no clipping
@@ -48,7 +53,8 @@ public final class TrainStep {
         double lr = schedule.lr(step);
         float[] ls = graph.logitScale().data;
         float before = ls[0];
-        ContrastiveLoss.Result r = graph.forwardBackward(pixels, ids, B, L);
+        ContrastiveLoss.Result r = graph.forwardBackwardAccum(pixels, ids, B, L, accum);
+        for (Param p : frozen) java.util.Arrays.fill(graph.grads().of(p), 0f);
         double norm = maxGradNorm > 0 ? graph.grads().clipGlobalNorm(maxGradNorm) : Double.NaN;
         optimizer.step(graph.grads(), lr);
         ls[0] = Math.min(Math.max(ls[0], 0f), LOGIT_SCALE_MAX);
@@ -64,6 +70,28 @@ public final class TrainStep {
             System.arraycopy(ids[b], 0, flat, b * L, L);
         }
         return run(pixels, flat, B, L);
+    }
+
+    /** Gradient accumulation over accum micro-batches per step ({@link ClipTrainingGraph#forwardBackwardAccum}); 1 = off. */
+    public TrainStep withAccum(int accum) {
+        if (accum < 1) throw new IllegalArgumentException("accum must be at least 1");
+        this.accum = accum;
+        return this;
+    }
+
+    /**
+     * Parameters that are not trained (a locked tower): their gradients are zeroed after the backward, so they take
+     * no part in gradient clipping (the optimizer should not hold them either).
+     */
+    public TrainStep withFrozen(List<Param> frozen) {
+        this.frozen = List.copyOf(frozen);
+        return this;
+    }
+
+    /** Sets the number of steps already taken (resuming from a checkpoint: the schedule continues from there). */
+    public void setStepsDone(int steps) {
+        if (steps < 0) throw new IllegalArgumentException("steps must be ≥ 0");
+        this.step = steps;
     }
 
     /** Steps taken so far (the next step's schedule index). */

@@ -1,0 +1,172 @@
+package io.clip4j.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clip4j.Clip4jException;
+import io.clip4j.io.HfCheckpointWriter;
+import io.clip4j.io.SafeTensors;
+import io.clip4j.nn.Param;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Training checkpoints under {@code OUT/checkpoints/}: one directory per save, {@code step-00000100/}, holding the
+ * model in Hugging Face layout (loadable as is) plus
+ * <ul>
+ *   <li>{@code optimizer.safetensors}: AdamW {@code m/NAME}, {@code v/NAME} or SGD {@code buf/NAME} per parameter (F32);</li>
+ *   <li>{@code trainer_state.json}: step, epoch, position in the epoch's order, seed, AdamW step counts, skipped
+ *       images, the run's settings: everything {@code --resume} needs to continue the same loss curve.</li>
+ * </ul>
+ *
+ * <p>Atomicity: a checkpoint is assembled in {@code checkpoints/.tmp-step-…}, every file fsynced, then the directory is
+ * renamed to {@code step-…} in one atomic rename; only then is {@code checkpoints/latest} (a one-line file naming
+ * it) replaced, atomically too. A crash at any moment leaves either the new checkpoint complete or no trace of it
+ * but a {@code .tmp-*} directory, which the next run removes: the previous checkpoint stays loadable.
+ */
+public final class Checkpoints {
+    private Checkpoints() {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final String STATE_FILE = "trainer_state.json";
+    public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    public static final String LATEST = "latest";
+
+    /** Test hook: called after the temporary directory is complete, before the rename (simulates a crash there). */
+    static volatile Runnable beforeRename = () -> {};
+
+    public static String dirName(int step) { return String.format("step-%08d", step); }
+
+    /**
+     * Writes a checkpoint atomically.
+     * @param writeModel writes the model files into the directory it is given
+     */
+    public static Path save(Path checkpointsDir, int step, ModelWriter writeModel, Optimizer optimizer, List<Param> params, ObjectNode state) throws IOException {
+        Files.createDirectories(checkpointsDir);
+        Path tmp = Files.createTempDirectory(checkpointsDir, ".tmp-" + dirName(step) + "-");
+        try {
+            writeModel.write(tmp);
+            Map<String, SafeTensors.Entry> entries = new LinkedHashMap<>();
+            ObjectNode steps = state.putObject("adamw_steps");
+            for (Param p : params) {
+                if (optimizer instanceof AdamW a) {
+                    AdamW.ParamState s = a.state(p);
+                    if (s == null) continue;
+                    entries.put("m/" + p.name, SafeTensors.Entry.f32(s.m(), p.numel()));
+                    entries.put("v/" + p.name, SafeTensors.Entry.f32(s.v(), p.numel()));
+                    steps.put(p.name, s.t());
+                } else if (optimizer instanceof Sgd sgd) {
+                    float[] b = sgd.buffer(p);
+                    if (b != null) entries.put("buf/" + p.name, SafeTensors.Entry.f32(b, p.numel()));
+                }
+            }
+            if (entries.isEmpty()) entries.put("empty", SafeTensors.Entry.f32(new float[0], 0));
+            SafeTensors.write(tmp.resolve(OPTIMIZER_FILE), entries, Map.of("format", "clip4j-optimizer"));
+            HfCheckpointWriter.writeJson(tmp.resolve(STATE_FILE), state);
+            try (Stream<Path> files = Files.list(tmp)) {
+                for (Path f : files.toList()) fsync(f);
+            }
+            fsync(tmp);
+            beforeRename.run();
+            Path dst = checkpointsDir.resolve(dirName(step));
+            if (Files.exists(dst)) deleteTree(dst);
+            Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
+            fsync(checkpointsDir);
+            HfCheckpointWriter.writeJson(checkpointsDir.resolve(LATEST + ".json"), JSON.createObjectNode().put("checkpoint", dst.getFileName().toString()).put("step", step));
+            return dst;
+        } finally {
+            if (Files.exists(tmp)) deleteTree(tmp);
+        }
+    }
+
+    @FunctionalInterface
+    public interface ModelWriter { void write(Path dir) throws IOException; }
+
+    /** Removes leftovers of interrupted saves (.tmp-* directories). */
+    public static void cleanTemporaries(Path checkpointsDir) throws IOException {
+        if (!Files.isDirectory(checkpointsDir)) return;
+        try (Stream<Path> s = Files.list(checkpointsDir)) {
+            for (Path p : s.toList()) if (p.getFileName().toString().startsWith(".tmp-") && Files.isDirectory(p)) deleteTree(p);
+        }
+    }
+
+    /** Deletes all but the newest keep checkpoints. */
+    public static void prune(Path checkpointsDir, int keep) throws IOException {
+        if (keep <= 0) return;
+        List<Path> all = list(checkpointsDir);
+        for (int i = 0; i < all.size() - keep; i++) deleteTree(all.get(i));
+    }
+
+    /** Complete checkpoints, oldest first. */
+    public static List<Path> list(Path checkpointsDir) throws IOException {
+        List<Path> out = new ArrayList<>();
+        if (!Files.isDirectory(checkpointsDir)) return out;
+        try (Stream<Path> s = Files.list(checkpointsDir)) {
+            s.filter(p -> p.getFileName().toString().matches("step-\\d+") && Files.isRegularFile(p.resolve(STATE_FILE)))
+                    .sorted(Comparator.comparing(p -> p.getFileName().toString())).forEach(out::add);
+        }
+        return out;
+    }
+
+    /**
+     * The checkpoint to resume from: dir itself when it is one (holds trainer_state.json), else the newest complete
+     * checkpoint under dir/checkpoints (a training output directory) or under dir (a checkpoints folder).
+     */
+    public static Path resolve(Path dir) throws IOException {
+        if (Files.isRegularFile(dir.resolve(STATE_FILE))) return dir;
+        for (Path c : List.of(dir.resolve("checkpoints"), dir)) {
+            List<Path> all = list(c);
+            if (!all.isEmpty()) return all.get(all.size() - 1);
+        }
+        throw new Clip4jException("no checkpoint to resume in " + dir + " (expected " + STATE_FILE + " or checkpoints/step-*)");
+    }
+
+    public static JsonNode readState(Path checkpoint) {
+        try {
+            return JSON.readTree(checkpoint.resolve(STATE_FILE).toFile());
+        } catch (IOException e) {
+            throw new Clip4jException("cannot read " + checkpoint.resolve(STATE_FILE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Restores the optimizer's state from a checkpoint (parameters matched by name). */
+    public static void loadOptimizer(Path checkpoint, Optimizer optimizer, List<Param> params, JsonNode state) {
+        Path f = checkpoint.resolve(OPTIMIZER_FILE);
+        try (SafeTensors st = SafeTensors.open(f)) {
+            JsonNode steps = state.path("adamw_steps");
+            for (Param p : params) {
+                if (optimizer instanceof AdamW a && st.has("m/" + p.name)) {
+                    a.setState(p, st.floats("m/" + p.name), st.floats("v/" + p.name), steps.path(p.name).asInt());
+                } else if (optimizer instanceof Sgd s && st.has("buf/" + p.name)) {
+                    s.setBuffer(p, st.floats("buf/" + p.name));
+                }
+            }
+        }
+    }
+
+    static void fsync(Path p) {
+        try (FileChannel ch = FileChannel.open(p, Files.isDirectory(p) ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+            ch.force(true);
+        } catch (IOException ignored) {
+            // directories cannot be opened for sync on every platform: best effort
+        }
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package io.clip4j.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clip4j.Clip4jException;
+import io.clip4j.image.PreprocessConfig;
+import io.clip4j.io.DType;
+import io.clip4j.io.HfCheckpointWriter;
+import io.clip4j.model.ClipModel;
+import io.clip4j.model.ModelConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * The files of a trained model directory (Hugging Face layout, loadable by {@link ClipModel#load} and every CLI
+ * command): config.json, model.safetensors (F32), preprocessor_config.json, the tokenizer files.
+ *
+ * <p>{@code --alpha-background} is recorded in preprocessor_config.json as {@code "alpha_background": [r, g, b]}
+ * (a clip4j key; Hugging Face ignores unknown keys). {@link #preprocessConfig} reads it back.
+ */
+public final class ModelFiles {
+    private ModelFiles() {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Tokenizer files copied along with a model (whichever exist). */
+    public static final List<String> TOKENIZER_FILES = List.of("vocab.json", "merges.txt", "tokenizer_config.json",
+            "special_tokens_map.json", "tokenizer.json", "spiece.model", "tokenizer.model", "added_tokens.json");
+
+    /** The clip4j key of preprocessor_config.json holding the background colour transparent images are composited onto. */
+    public static final String ALPHA_BACKGROUND_KEY = "alpha_background";
+
+    /** Writes the model (weights with the given logit_scale) and its companion files into dir (each file atomically). */
+    public static void write(Path dir, ModelConfig config, ClipModel model, float logitScale, ObjectNode preprocessorJson, Path tokenizerDir) throws IOException {
+        Files.createDirectories(dir);
+        HfCheckpointWriter.write(dir, config, model.params(), logitScale, DType.F32);
+        HfCheckpointWriter.writeJson(dir.resolve("preprocessor_config.json"), preprocessorJson);
+        if (tokenizerDir != null) copyTokenizer(tokenizerDir, dir);
+    }
+
+    public static void copyTokenizer(Path from, Path to) throws IOException {
+        if (from.toAbsolutePath().normalize().equals(to.toAbsolutePath().normalize())) return;
+        for (String f : TOKENIZER_FILES) {
+            Path src = from.resolve(f);
+            if (Files.isRegularFile(src)) {
+                Path tmp = Files.createTempFile(to, "." + f + ".", ".tmp");
+                try {
+                    Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tmp, to.resolve(f), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+        }
+    }
+
+    /** preprocessor_config.json as Hugging Face's CLIPImageProcessor writes it, for image size n. */
+    public static ObjectNode clipPreprocessorJson(int size) {
+        ObjectNode n = JSON.createObjectNode();
+        n.putObject("crop_size").put("height", size).put("width", size);
+        n.put("do_center_crop", true).put("do_convert_rgb", true).put("do_normalize", true).put("do_rescale", true).put("do_resize", true);
+        n.put("image_processor_type", "CLIPImageProcessor");
+        n.putArray("image_mean").add(0.48145466).add(0.4578275).add(0.40821073);
+        n.putArray("image_std").add(0.26862954).add(0.26130258).add(0.27577711);
+        n.put("resample", 3);
+        n.put("rescale_factor", 1.0 / 255);
+        n.putObject("size").put("shortest_edge", size);
+        return n;
+    }
+
+    /** The source directory's preprocessor_config.json (or CLIP's defaults), with alpha_background set or removed. */
+    public static ObjectNode preprocessorJson(Path sourceDir, int imageSize, int[] alphaBackground) {
+        ObjectNode n = null;
+        if (sourceDir != null && Files.isRegularFile(sourceDir.resolve("preprocessor_config.json"))) {
+            try {
+                JsonNode j = JSON.readTree(sourceDir.resolve("preprocessor_config.json").toFile());
+                if (j instanceof ObjectNode o) n = o;
+            } catch (IOException e) {
+                throw new Clip4jException("cannot read " + sourceDir.resolve("preprocessor_config.json") + ": " + e.getMessage(), e);
+            }
+        }
+        if (n == null) n = clipPreprocessorJson(imageSize);
+        if (alphaBackground != null) {
+            ArrayNode a = n.putArray(ALPHA_BACKGROUND_KEY);
+            for (int v : alphaBackground) a.add(v);
+        }
+        return n;
+    }
+
+    /** alpha_background of a model directory's preprocessor_config.json, or null. */
+    public static int[] alphaBackground(Path dir) {
+        Path f = dir == null ? null : dir.resolve("preprocessor_config.json");
+        if (f == null || !Files.isRegularFile(f)) return null;
+        try {
+            JsonNode a = JSON.readTree(f.toFile()).get(ALPHA_BACKGROUND_KEY);
+            if (a == null || a.isNull()) return null;
+            if (!a.isArray() || a.size() != 3) throw new Clip4jException(f + ": " + ALPHA_BACKGROUND_KEY + " must be [r, g, b]");
+            return new int[]{a.get(0).asInt(), a.get(1).asInt(), a.get(2).asInt()};
+        } catch (IOException e) {
+            throw new Clip4jException("cannot read " + f + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The fixed-resolution preprocessing of a model directory including alpha_background (which
+     * {@link PreprocessConfig#fromHfJson} does not read yet), or null when the directory has no preprocessor_config.json.
+     */
+    public static PreprocessConfig preprocessConfig(Path dir) {
+        Path f = dir.resolve("preprocessor_config.json");
+        if (!Files.isRegularFile(f)) return null;
+        PreprocessConfig p = PreprocessConfig.fromHfFile(f);
+        int[] bg = alphaBackground(dir);
+        return bg == null ? p : p.withAlphaBackground(bg[0], bg[1], bg[2]);
+    }
+
+    /** Loads a model directory honouring alpha_background (and an optional separate tokenizer folder). */
+    public static ClipModel load(Path dir, Path tokenizerDir) {
+        ClipModel.Options o = ClipModel.Options.defaults();
+        if (tokenizerDir != null) o = o.withTokenizerDir(tokenizerDir);
+        int[] bg = alphaBackground(dir);
+        if (bg != null) o = o.withPreprocess(preprocessConfig(dir));
+        return ClipModel.load(dir, o);
+    }
+
+    /** Parses "white", "black", "#rrggbb" or "r,g,b". */
+    public static int[] parseColor(String s) {
+        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+        switch (t) {
+            case "white": return new int[]{255, 255, 255};
+            case "black": return new int[]{0, 0, 0};
+            case "gray", "grey": return new int[]{128, 128, 128};
+            case "none": return null;
+            default:
+        }
+        try {
+            if (t.startsWith("#") && t.length() == 7) {
+                int v = Integer.parseInt(t.substring(1), 16);
+                return new int[]{(v >> 16) & 255, (v >> 8) & 255, v & 255};
+            }
+            String[] p = t.split(",");
+            if (p.length == 3) {
+                int[] c = {Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim()), Integer.parseInt(p[2].trim())};
+                for (int v : c) if (v < 0 || v > 255) throw new NumberFormatException();
+                return c;
+            }
+        } catch (NumberFormatException ignored) {
+        }
+        throw new Clip4jException("invalid colour \"" + s + "\": use white, black, gray, #rrggbb or r,g,b");
+    }
+}

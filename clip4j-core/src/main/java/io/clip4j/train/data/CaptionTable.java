@@ -1,0 +1,211 @@
+package io.clip4j.train.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clip4j.Clip4jException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * An image–caption table: rows of (image path relative to the table's folder, caption). Rows naming the same image
+ * are grouped into one {@link Item} with all its captions, in first-appearance order; a training epoch visits each
+ * image once with ONE of its captions, drawn uniformly per epoch from a seeded stream ({@link #caption}).
+ *
+ * <p>Formats, by file extension:
+ * <ul>
+ *   <li>{@code .tsv} / {@code .txt}: {@code path TAB caption}, no header (a first line {@code filepath TAB title} or
+ *       {@code path TAB caption} is taken for a header and skipped);</li>
+ *   <li>{@code .csv}: a header row naming the columns: image column {@code filepath}, {@code path}, {@code image} or
+ *       {@code file}; caption column {@code title}, {@code caption} or {@code text} (open_clip's csv keys); RFC 4180
+ *       quoting;</li>
+ *   <li>{@code .jsonl}: one object per line with {@code image}/{@code path}/{@code file}/{@code filepath} and
+ *       {@code caption}/{@code text}/{@code title} (a string, or an array of captions).</li>
+ * </ul>
+ */
+public final class CaptionTable implements DataSource {
+    /** One image with its captions; key is the path as written in the table. */
+    public record Item(String key, Path image, List<String> captions) {
+        public Item {
+            captions = List.copyOf(captions);
+        }
+    }
+
+    private static final Set<String> PATH_KEYS = Set.of("filepath", "path", "image", "file", "file_name", "image_path");
+    private static final Set<String> CAPTION_KEYS = Set.of("title", "caption", "text", "captions");
+
+    private final Path source;
+    private final List<Item> items;
+
+    public CaptionTable(Path source, List<Item> items) {
+        this.source = source;
+        this.items = List.copyOf(items);
+    }
+
+    public Path source() { return source; }
+    public List<Item> items() { return items; }
+    @Override public long size() { return items.size(); }
+
+    /** Reads a table (format by extension, see the class comment). */
+    public static CaptionTable read(Path file) {
+        if (!Files.isRegularFile(file)) throw new Clip4jException("data table not found: " + file);
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        Path base = file.toAbsolutePath().getParent();
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new Clip4jException("cannot read data table " + file + ": " + e.getMessage(), e);
+        }
+        Map<String, List<String>> rows = new LinkedHashMap<>();
+        if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) readJsonl(file, lines, rows);
+        else if (name.endsWith(".csv")) readCsv(file, lines, rows);
+        else readTsv(file, lines, rows);
+        List<Item> items = new ArrayList<>(rows.size());
+        for (var e : rows.entrySet()) items.add(new Item(e.getKey(), base.resolve(e.getKey()).normalize(), e.getValue()));
+        if (items.isEmpty()) throw new Clip4jException("data table " + file + " has no rows");
+        return new CaptionTable(file, items);
+    }
+
+    private static void readTsv(Path file, List<String> lines, Map<String, List<String>> rows) {
+        for (int i = 0; i < lines.size(); i++) {
+            String l = stripBom(lines.get(i), i);
+            if (l.isBlank()) continue;
+            int tab = l.indexOf('\t');
+            if (tab < 0) throw new Clip4jException(file + ":" + (i + 1) + ": expected path TAB caption");
+            String path = l.substring(0, tab), caption = l.substring(tab + 1);
+            if (i == 0 && PATH_KEYS.contains(path.trim().toLowerCase(Locale.ROOT)) && CAPTION_KEYS.contains(caption.trim().toLowerCase(Locale.ROOT))) continue;
+            add(rows, path, caption);
+        }
+    }
+
+    private static void readCsv(Path file, List<String> lines, Map<String, List<String>> rows) {
+        List<List<String>> recs = Csv.parse(String.join("\n", lines));
+        if (recs.isEmpty()) return;
+        List<String> header = recs.get(0);
+        int pi = -1, ci = -1;
+        for (int i = 0; i < header.size(); i++) {
+            String h = stripBom(header.get(i), i).trim().toLowerCase(Locale.ROOT);
+            if (pi < 0 && PATH_KEYS.contains(h)) pi = i;
+            if (ci < 0 && CAPTION_KEYS.contains(h)) ci = i;
+        }
+        if (pi < 0 || ci < 0) throw new Clip4jException(file + ": the CSV header must name an image column (" + String.join("/", PATH_KEYS)
+                + ") and a caption column (" + String.join("/", CAPTION_KEYS) + "); got " + header);
+        for (int r = 1; r < recs.size(); r++) {
+            List<String> rec = recs.get(r);
+            if (rec.size() == 1 && rec.get(0).isBlank()) continue;
+            if (rec.size() <= Math.max(pi, ci)) throw new Clip4jException(file + ": record " + (r + 1) + " has " + rec.size() + " fields");
+            add(rows, rec.get(pi), rec.get(ci));
+        }
+    }
+
+    private static void readJsonl(Path file, List<String> lines, Map<String, List<String>> rows) {
+        ObjectMapper om = new ObjectMapper();
+        for (int i = 0; i < lines.size(); i++) {
+            String l = stripBom(lines.get(i), i);
+            if (l.isBlank()) continue;
+            JsonNode n;
+            try {
+                n = om.readTree(l);
+            } catch (IOException e) {
+                throw new Clip4jException(file + ":" + (i + 1) + ": not valid JSON");
+            }
+            String path = null;
+            JsonNode cap = null;
+            for (String k : List.of("image", "path", "file", "filepath", "file_name", "image_path")) if (path == null && n.hasNonNull(k)) path = n.get(k).asText();
+            for (String k : List.of("caption", "text", "title", "captions")) if (cap == null && n.hasNonNull(k)) cap = n.get(k);
+            if (path == null || cap == null) throw new Clip4jException(file + ":" + (i + 1) + ": expected an image path (image/path/file) and a caption (caption/text)");
+            if (cap.isArray()) for (JsonNode c : cap) add(rows, path, c.asText());
+            else add(rows, path, cap.asText());
+        }
+    }
+
+    private static String stripBom(String s, int index) { return index == 0 && s.startsWith("\uFEFF") ? s.substring(1) : s; }
+
+    private static void add(Map<String, List<String>> rows, String path, String caption) {
+        rows.computeIfAbsent(path.trim(), k -> new ArrayList<>()).add(caption);
+    }
+
+    /**
+     * Keeps the images whose file name (without extension) is one of the split's ids in a {@code splits.json}
+     * ({@code {"train": [ids…], "val": […], "test": […]}}): the emoji layout, where the ids are code points.
+     */
+    public CaptionTable filterSplit(Path splitsJson, String split) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(splitsJson.toFile());
+        } catch (IOException e) {
+            throw new Clip4jException("cannot read split file " + splitsJson + ": " + e.getMessage(), e);
+        }
+        JsonNode list = root.get(split);
+        if (list == null || !list.isArray()) {
+            List<String> names = new ArrayList<>();
+            root.fieldNames().forEachRemaining(k -> { if (root.get(k).isArray()) names.add(k); });
+            throw new Clip4jException(splitsJson + " has no split \"" + split + "\" (it has " + names + ")");
+        }
+        Set<String> ids = new HashSet<>();
+        for (JsonNode id : list) ids.add(id.asText());
+        List<Item> kept = new ArrayList<>();
+        for (Item it : items) if (ids.contains(stem(it.image()))) kept.add(it);
+        if (kept.isEmpty()) throw new Clip4jException("no image of " + source + " is in split \"" + split + "\" of " + splitsJson);
+        return new CaptionTable(source, kept);
+    }
+
+    /** The first n images (tests, quick runs). */
+    public CaptionTable head(int n) { return new CaptionTable(source, items.subList(0, Math.min(n, items.size()))); }
+
+    static String stem(Path p) {
+        String f = p.getFileName().toString();
+        int dot = f.indexOf('.');
+        return dot < 0 ? f : f.substring(0, dot);
+    }
+
+    /** The caption image i takes in this epoch: uniform over its captions, from a stream seeded by (seed, epoch, i). */
+    public String caption(int i, long seed, int epoch) {
+        List<String> c = items.get(i).captions();
+        if (c.size() == 1) return c.get(0);
+        return c.get(new SplittableRandom(Seeds.mix(seed, 0x6361707469L, epoch, i)).nextInt(c.size()));
+    }
+
+    /** The image order of an epoch: 0..n-1, or a Fisher–Yates permutation seeded by (seed, epoch). */
+    public static int[] order(int n, long seed, int epoch, boolean shuffle) {
+        int[] o = new int[n];
+        for (int i = 0; i < n; i++) o[i] = i;
+        if (shuffle) {
+            SplittableRandom r = new SplittableRandom(Seeds.mix(seed, 0x6f72646572L, epoch, 0));
+            for (int i = n - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1), t = o[i];
+                o[i] = o[j];
+                o[j] = t;
+            }
+        }
+        return o;
+    }
+
+    @Override public java.util.Iterator<Sample> epoch(int epoch, long seed, boolean shuffle, long skip) {
+        int[] o = order(items.size(), seed, epoch, shuffle);
+        return new java.util.Iterator<>() {
+            long pos = Math.min(skip, o.length);
+            @Override public boolean hasNext() { return pos < o.length; }
+            @Override public Sample next() {
+                int i = o[(int) pos];
+                Item it = items.get(i);
+                return new Sample(it.key(), it.image(), null, caption(i, seed, epoch), epoch, pos++);
+            }
+        };
+    }
+
+    /** All (image, caption) rows, grouped per image: for evaluation. */
+    public List<Item> itemsView() { return Collections.unmodifiableList(items); }
+}

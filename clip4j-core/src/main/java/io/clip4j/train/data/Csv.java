@@ -1,0 +1,36 @@
+package io.clip4j.train.data;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** A small RFC 4180 CSV parser: comma-separated, double-quoted fields with "" escapes, newlines inside quotes. */
+final class Csv {
+    private Csv() {}
+
+    static List<List<String>> parse(String s) {
+        List<List<String>> out = new ArrayList<>();
+        List<String> rec = new ArrayList<>();
+        StringBuilder f = new StringBuilder();
+        boolean quoted = false, any = false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (quoted) {
+                if (c == '"') {
+                    if (i + 1 < s.length() && s.charAt(i + 1) == '"') { f.append('"'); i++; }
+                    else quoted = false;
+                } else f.append(c);
+            } else if (c == '"') { quoted = true; any = true; }
+            else if (c == ',') { rec.add(f.toString()); f.setLength(0); any = true; }
+            else if (c == '\n' || c == '\r') {
+                if (c == '\r' && i + 1 < s.length() && s.charAt(i + 1) == '\n') i++;
+                rec.add(f.toString());
+                f.setLength(0);
+                out.add(rec);
+                rec = new ArrayList<>();
+                any = false;
+            } else { f.append(c); any = true; }
+        }
+        if (any || f.length() > 0 || !rec.isEmpty()) { rec.add(f.toString()); out.add(rec); }
+        return out;
+    }
+}

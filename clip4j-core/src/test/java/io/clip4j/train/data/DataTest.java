@@ -1,0 +1,146 @@
+package io.clip4j.train.data;
+
+import io.clip4j.image.PreprocessConfig;
+import io.clip4j.text.Tokenizers;
+import io.clip4j.train.Augment;
+import io.clip4j.train.TrainTesting;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class DataTest {
+    @TempDir Path tmp;
+
+    @Test void tsvCsvAndJsonlTablesGroupCaptionsPerImage() throws Exception {
+        Files.writeString(tmp.resolve("a.tsv"), "img/x.png\tfirst\nimg/y.png\tother\nimg/x.png\tsecond\n");
+        Files.writeString(tmp.resolve("b.csv"), "filepath,title\nimg/x.png,first\n\"img/y.png\",\"other, with \"\"comma\"\"\"\nimg/x.png,second\n");
+        Files.writeString(tmp.resolve("c.jsonl"), "{\"image\":\"img/x.png\",\"caption\":[\"first\",\"second\"]}\n{\"path\":\"img/y.png\",\"text\":\"other\"}\n");
+        for (String f : List.of("a.tsv", "b.csv", "c.jsonl")) {
+            CaptionTable t = CaptionTable.read(tmp.resolve(f));
+            assertEquals(2, t.size(), f);
+            assertEquals(tmp.resolve("img/x.png"), t.items().get(0).image());
+            assertEquals(List.of("first", "second"), t.items().get(0).captions(), f);
+        }
+        assertEquals("other, with \"comma\"", CaptionTable.read(tmp.resolve("b.csv")).items().get(1).captions().get(0));
+    }
+
+    @Test void oneCaptionPerImageIsDrawnUniformlyAndReproducibly() throws Exception {
+        Files.writeString(tmp.resolve("a.tsv"), "x.png\t0\nx.png\t1\nx.png\t2\nx.png\t3\n");
+        CaptionTable t = CaptionTable.read(tmp.resolve("a.tsv"));
+        int[] counts = new int[4];
+        for (int e = 0; e < 4000; e++) counts[Integer.parseInt(t.caption(0, 7, e))]++;
+        for (int c : counts) assertTrue(c > 850 && c < 1150, java.util.Arrays.toString(counts));
+        assertEquals(t.caption(0, 7, 5), t.caption(0, 7, 5));
+    }
+
+    @Test void shuffledOrdersArePermutationsFixedBySeedAndEpoch() {
+        int[] a = CaptionTable.order(100, 1, 0, true), b = CaptionTable.order(100, 1, 0, true), c = CaptionTable.order(100, 1, 1, true);
+        assertArrayEquals(a, b);
+        assertFalse(java.util.Arrays.equals(a, c));
+        Set<Integer> s = new HashSet<>();
+        for (int v : a) s.add(v);
+        assertEquals(100, s.size());
+        assertArrayEquals(new int[]{0, 1, 2}, CaptionTable.order(3, 1, 0, false));
+    }
+
+    @Test void emojiSplitFilterKeepsTheSplitsCodepoints() throws Exception {
+        Path root = TrainTesting.emojiRoot();
+        CaptionTable all = CaptionTable.read(root.resolve("captions.tsv"));
+        assertEquals(3822, all.size());
+        CaptionTable test = all.filterSplit(root.resolve("splits.json"), "test");
+        assertEquals(2 * 192, test.size());
+        assertEquals(2 * 1527, all.filterSplit(root.resolve("splits.json"), "train").size());
+        assertThrows(io.clip4j.Clip4jException.class, () -> all.filterSplit(root.resolve("splits.json"), "nope"));
+    }
+
+    @Test void webDatasetShardsStreamPairsInOrderAndResume() throws Exception {
+        Path root = TrainTesting.emojiRoot();
+        List<String> keys = new ArrayList<>();
+        ByteArrayOutputStream tar = new ByteArrayOutputStream();
+        try (var s = Files.list(root.resolve("images/google"))) {
+            List<Path> imgs = s.sorted().limit(5).toList();
+            for (int i = 0; i < imgs.size(); i++) {
+                String key = String.format("%04d", i);
+                keys.add(key);
+                entry(tar, key + ".png", Files.readAllBytes(imgs.get(i)));
+                entry(tar, key + ".txt", ("caption " + i + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        entry(tar, "0099.txt", "no image".getBytes(StandardCharsets.UTF_8));   // incomplete: skipped
+        tar.write(new byte[1024]);
+        Path shard = tmp.resolve("shard-0000.tar");
+        Files.write(shard, tar.toByteArray());
+        WebDataset wds = WebDataset.open(tmp.toString());
+        assertEquals(5, wds.size());
+        Iterator<Sample> it = wds.epoch(0, 1, false, 0);
+        List<String> got = new ArrayList<>();
+        while (it.hasNext()) { Sample s = it.next(); got.add(s.name() + "=" + s.caption()); assertNotNull(s.bytes()); }
+        assertEquals(List.of("0000=caption 0", "0001=caption 1", "0002=caption 2", "0003=caption 3", "0004=caption 4"), got);
+        Sample third = wds.epoch(0, 1, true, 2).next();
+        List<Sample> shuffled = new ArrayList<>();
+        wds.epoch(0, 1, true, 0).forEachRemaining(shuffled::add);
+        assertEquals(shuffled.get(2).name(), third.name());
+        assertEquals(2, third.position());
+
+        var tok = Tokenizers.load(TrainTesting.tokenizerDir());
+        Augment aug = new Augment(PreprocessConfig.clip(32), 32, true, 0.9, 1.0, new int[]{255, 255, 255});
+        try (Loader l = new Loader(wds, aug, tok, 77, 2, 0, false, 0, 0, 2, 2, m -> {})) {
+            Loader.Batch b = l.next();
+            assertEquals(List.of("0000", "0001"), b.names());
+            assertEquals(2 * 3 * 32 * 32, b.pixels().length);
+            assertEquals(2, l.next().resumePosition() / 2);
+            assertEquals(1, l.next().epoch(), "5 samples: the partial batch is dropped, epoch 1 starts");
+        }
+    }
+
+    static void entry(ByteArrayOutputStream out, String name, byte[] data) throws Exception {
+        byte[] h = new byte[512];
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(n, 0, h, 0, n.length);
+        put(h, 100, "0000644");
+        put(h, 108, "0000000");
+        put(h, 116, "0000000");
+        put(h, 124, String.format("%011o", data.length));
+        put(h, 136, "00000000000");
+        h[156] = '0';
+        put(h, 257, "ustar");
+        h[263] = '0'; h[264] = '0';
+        for (int i = 148; i < 156; i++) h[i] = ' ';
+        int sum = 0;
+        for (byte b : h) sum += b & 0xFF;
+        put(h, 148, String.format("%06o", sum));
+        h[154] = 0;
+        out.write(h);
+        out.write(data);
+        out.write(new byte[(512 - data.length % 512) % 512]);
+    }
+
+    static void put(byte[] h, int off, String s) { byte[] b = s.getBytes(StandardCharsets.US_ASCII); System.arraycopy(b, 0, h, off, b.length); }
+
+    @Test void randomResizedCropFollowsTorchvisionsRules() {
+        Augment a = new Augment(PreprocessConfig.clip(32), 32, true, 0.9, 1.0, null);
+        SplittableRandom r = new SplittableRandom(1);
+        for (int i = 0; i < 2000; i++) {
+            int[] b = a.cropBox(64, 64, r);
+            double area = (double) b[2] * b[3] / (64 * 64), ratio = (double) b[2] / b[3];
+            assertTrue(b[0] >= 0 && b[1] >= 0 && b[0] + b[2] <= 64 && b[1] + b[3] <= 64, java.util.Arrays.toString(b));
+            // rounding of w and h can push area and ratio slightly outside the nominal ranges
+            assertTrue(area > 0.85 && area <= 1.0 && ratio > 0.7 && ratio < 1.45, java.util.Arrays.toString(b));
+        }
+        // an image far wider than 4:3 never fits the area range: the centre fallback clamps it to 4:3
+        Augment tight = new Augment(PreprocessConfig.clip(32), 32, true, 1.0, 1.0, null);
+        assertArrayEquals(new int[]{(300 - 133) / 2, 0, 133, 100}, tight.cropBox(300, 100, new SplittableRandom(2)));
+    }
+}
