@@ -14,7 +14,7 @@ import java.nio.file.NoSuchFileException;
 @Command(name = "clip4j", mixinStandardHelpOptions = true, version = "clip4j 0.1.0",
         description = "CLIP-family image and text embeddings in pure Java.",
         subcommands = {EmbedCommand.class, TokenizeCommand.class, InitCommand.class, TrainCommand.class, EvalCommand.class,
-                WiseFtCommand.class, TokenizerCommand.class, CommandLine.HelpCommand.class})
+                WiseFtCommand.class, TokenizerCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces for errors.")
     boolean debug;

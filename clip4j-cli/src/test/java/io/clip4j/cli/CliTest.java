@@ -183,4 +183,22 @@ class CliTest {
             }
         }
     }
+
+    @Test void convertWritesHalfPrecisionThatStaysCloseToTheReference() throws Exception {
+        Path out = tmp.resolve("f16");
+        Result r = run("convert", "--model", Fixtures.path("models/tiny/open_clip").toString(), "--out", out.toString(), "--dtype", "F16");
+        assertEquals(0, r.code(), r.err());
+        try (SafeTensors st = SafeTensors.open(out.resolve("model.safetensors"))) {
+            assertEquals(io.clip4j.io.DType.F16, st.info("text_projection.weight").dtype());
+        }
+        Result e = run("embed", "--model", out.toString(), "--tokenizer", tiny(), "--unnormalized", "--text", text("p00_plain_caption"));
+        assertEquals(0, e.code(), e.err());
+        try (SafeTensors exp = SafeTensors.open(Fixtures.path("models/tiny/expected.safetensors"))) {
+            float[] ref = exp.floats("text_features");
+            float[] got = floats(e.lines().get(0).get("embedding"));
+            double worst = 0;
+            for (int d = 0; d < 32; d++) worst = Math.max(worst, Math.abs(ref[d] - got[d]));
+            assertTrue(worst < 1e-2 && worst > 0, "F16 rounding changes features slightly: " + worst);
+        }
+    }
 }
