@@ -72,7 +72,14 @@ public final class ImageEmbedder {
     }
 
     /** One forward pass over the files that decode. */
-    public List<Result> embedBatch(List<Path> batch) {
+    public List<Result> embedBatch(List<Path> batch) { return embedBatch(batch, null); }
+
+    /**
+     * One forward pass; {@code data}, when not null, holds each file's bytes already read (an entry may be null: that
+     * file is read here). {@code batch} names the files (for errors and results).
+     */
+    public List<Result> embedBatch(List<Path> batch, List<byte[]> data) {
+        if (data != null && data.size() != batch.size()) throw new IllegalArgumentException("data and batch differ in length");
         int S = model.config().vision().imageSize(), per = 3 * S * S, n = batch.size();
         float[] pixels = new float[n * per];
         String[] errors = new String[n], hashes = new String[n];
@@ -82,11 +89,11 @@ public final class ImageEmbedder {
         IntStream.range(0, n).parallel().forEach(i -> {
             Path file = batch.get(i);
             try {
-                byte[] data = read(file);
-                sizes[i] = data.length;
-                if (hashing) hashes[i] = sha256(data);
+                byte[] bytes = data != null && data.get(i) != null ? data.get(i) : read(file);
+                sizes[i] = bytes.length;
+                if (hashing) hashes[i] = sha256(bytes);
                 decodes.incrementAndGet();
-                PilImage img = pre.decoder().decode(data, file.toString());
+                PilImage img = pre.decoder().decode(bytes, file.toString());
                 widths[i] = img.width();
                 heights[i] = img.height();
                 int written = pre.applyInto(img, pixels, i * per);
@@ -111,7 +118,8 @@ public final class ImageEmbedder {
         return out;
     }
 
-    static byte[] read(Path file) {
+    /** A file's bytes; failures as one-line {@link Clip4jException}s naming the file. */
+    public static byte[] read(Path file) {
         try {
             long size = Files.size(file);
             if (size > Integer.MAX_VALUE - 8) throw new Clip4jException("cannot read image " + file + ": the file is too large (" + size + " bytes)");
