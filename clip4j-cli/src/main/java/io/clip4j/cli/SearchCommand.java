@@ -35,8 +35,14 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "-k", defaultValue = "10", paramLabel = "N", description = "Number of hits (default: ${DEFAULT-VALUE}).")
     int k;
 
-    @Option(names = "--exact", description = "Compare with every stored vector (brute force) instead of the HNSW graph.")
+    @Option(names = "--exact", description = "Compare with every stored vector (brute force). By default indexes of up to 10,000 images are searched this way, larger ones through the HNSW graph.")
     boolean exact;
+
+    @Option(names = "--hnsw", description = "Always search the HNSW graph (candidates re-scored exactly), even in small indexes.")
+    boolean hnsw;
+
+    @Option(names = "--candidates", paramLabel = "N", description = "HNSW candidates re-scored before the top k are kept (default: max(k, 100)).")
+    int candidates;
 
     @Option(names = "--prefix", paramLabel = "P", description = "Only files whose absolute path starts with P (end it with / for a folder).")
     String prefix;
@@ -53,7 +59,10 @@ final class SearchCommand implements Callable<Integer> {
         if ((query == null) == (image == null)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give a text QUERY or --image FILE (one of them)");
         if (k < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "-k must be at least 1");
         PrintWriter out = spec.commandLine().getOut();
-        SearchOptions options = SearchOptions.defaults().withExact(exact).withPathPrefix(TaskOutput.absolutePrefix(prefix));
+        if (exact && hnsw) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--exact and --hnsw exclude each other");
+        if (candidates < 0) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--candidates must not be negative");
+        SearchOptions options = SearchOptions.defaults().withMethod(exact ? SearchOptions.Method.EXACT : hnsw ? SearchOptions.Method.HNSW : SearchOptions.Method.AUTO)
+                .withPathPrefix(TaskOutput.absolutePrefix(prefix)).withCandidates(candidates);
         List<Hit> hits;
         try (ImageIndex idx = ImageIndex.open(indexDir); ClipModel model = TaskOutput.loadModel(modelOptions, idx.model(), indexDir)) {
             hits = query != null ? idx.searchText(model, query, k, options) : idx.searchImage(model, image, k, options);

@@ -155,7 +155,7 @@ class TaskCommandsTest {
         Map<String, float[]> emb = new HashMap<>();
         float[][] e = model.embedImages(files);
         for (int i = 0; i < files.size(); i++) emb.put(files.get(i).toString(), e[i]);
-        for (List<String> extra : List.of(List.<String>of(), List.of("--exact"))) {
+        for (List<String> extra : List.of(List.<String>of(), List.of("--exact"), List.of("--hnsw"), List.of("--hnsw", "--candidates", "3"))) {
             for (int k : new int[]{1, 5, 13, 40}) {
                 List<String> args = new ArrayList<>(List.of("search", "an emoji of a cat", "--index", index.toString(), "-k", Integer.toString(k), "--json"));
                 args.addAll(extra);
@@ -165,7 +165,7 @@ class TaskCommandsTest {
             }
         }
         // by image, with a folder prefix: the copy ties with its original (path order), the google folder is left out
-        r = run("search", "--image", files.get(0).toString(), "--index", index.toString(), "--model", tiny(), "-k", "3", "--json",
+        r = run("search", "--image", files.get(0).toString(), "--index", index.toString(), "--model", tiny(), "-k", "3", "--json", "--hnsw",
                 "--prefix", photos.resolve("twitter") + "/");
         assertEquals(0, r.code(), r.err());
         Map<String, float[]> twitter = new HashMap<>();

@@ -154,14 +154,14 @@ public final class ImageIndex implements Closeable {
     /**
      * The k files most similar to a query vector (normalised here), best first, with their cosine similarity;
      * equal scores in path order. HNSW search re-scores its candidates exactly against the stored vectors;
-     * {@code exact} compares with every stored vector instead.
+     * brute force compares with every stored vector (see {@link SearchOptions#method()}).
      */
     public List<Hit> search(float[] query, int k, SearchOptions options) {
         if (k < 1) throw new IllegalArgumentException("k must be at least 1, got " + k);
         if (query.length != dimension) throw new Clip4jException("the query has " + query.length + " dimensions, the index " + dimension);
         float[] q = Vectors.normalize(query);
         try {
-            return options.exact() ? exact(q, k, options.pathPrefix()) : approximate(q, k, options);
+            return options.exactFor(reader.numDocs()) ? exact(q, k, options.pathPrefix()) : approximate(q, k, options);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -193,12 +193,11 @@ public final class ImageIndex implements Closeable {
         Arrays.fill(score, Float.NaN);
         forEachVector(prefix, (doc, v) -> score[doc] = VectorUtil.dotProduct(q, v));
         // the k-th best score, then every doc at least as good (ties at the cut all compete by path)
-        float[] sorted = new float[maxDoc];
+        float[] live = new float[maxDoc];
         int m = 0;
-        for (float s : score) if (!Float.isNaN(s)) sorted[m++] = s;
+        for (float s : score) if (!Float.isNaN(s)) live[m++] = s;
         if (m == 0) return List.of();
-        float[] live = Arrays.copyOf(sorted, m);
-        Arrays.sort(live);
+        Arrays.sort(live, 0, m);
         float cut = live[Math.max(0, m - k)];
         int[] docs = IntStream.range(0, maxDoc).filter(d -> !Float.isNaN(score[d]) && score[d] >= cut).toArray();
         return rank(q, docs, k);

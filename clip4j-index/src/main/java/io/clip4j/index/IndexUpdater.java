@@ -236,6 +236,20 @@ public final class IndexUpdater implements Closeable {
         }
     }
 
+    /**
+     * Merges the index into at most maxSegments segments and commits. Each segment has its own HNSW graph that every
+     * query searches, so fewer segments make queries faster; merging rebuilds graphs, which takes a while on large
+     * indexes.
+     */
+    public void optimize(int maxSegments) {
+        try {
+            writer.forceMerge(maxSegments);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        commit();
+    }
+
     /** Indexed files, counting uncommitted changes. */
     public int documents() { return writer.getDocStats().numDocs; }
 

@@ -139,16 +139,16 @@ class ImageIndexTest {
             for (String text : List.of("a grinning face", "a flag", "an emoji of a rocket", "")) {
                 float[] q = model.embedText(text);
                 for (int k : List.of(1, 3, 10, 21, 50)) {
-                    List<Hit> hnsw = idx.search(q, k, SearchOptions.defaults());
+                    List<Hit> hnsw = idx.search(q, k, SearchOptions.defaults().withMethod(SearchOptions.Method.HNSW));
                     assertHits(hnsw, expected, q, k);
                     List<Hit> exact = idx.search(q, k, SearchOptions.defaults().withExact(true));
                     assertHits(exact, expected, q, k);
-                    assertEquals(exact, idx.searchText(model, text, k, SearchOptions.defaults().withExact(true)));
+                    assertEquals(exact, idx.searchText(model, text, k, SearchOptions.defaults()), "small indexes: AUTO is exact");
                 }
             }
             // by image: the file itself first, tied with its copy
             float[] q = model.embedImage(files.get(3));
-            List<Hit> h = idx.searchImage(model, files.get(3), 5, SearchOptions.defaults());
+            List<Hit> h = idx.searchImage(model, files.get(3), 5, SearchOptions.defaults().withMethod(SearchOptions.Method.HNSW));
             assertHits(h, expected, q, 5);
             assertEquals(List.of(files.get(3).toString(), photos.resolve("google/zz-copy.png").toString()), List.of(h.get(0).path(), h.get(1).path()));
             assertEquals(h.get(0).score(), h.get(1).score());
@@ -156,12 +156,16 @@ class ImageIndexTest {
             String prefix = photos.resolve("twitter").toString() + "/";
             Map<String, float[]> twitter = new java.util.HashMap<>();
             expected.forEach((p, v) -> { if (p.startsWith(prefix)) twitter.put(p, v); });
-            for (boolean exact : List.of(false, true)) {
-                List<Hit> t = idx.search(q, 4, SearchOptions.defaults().withExact(exact).withPathPrefix(prefix));
+            for (SearchOptions.Method m : SearchOptions.Method.values()) {
+                List<Hit> t = idx.search(q, 4, SearchOptions.defaults().withMethod(m).withPathPrefix(prefix));
                 assertHits(t, twitter, q, 4);
-                assertEquals(6, idx.search(q, 100, SearchOptions.defaults().withExact(exact).withPathPrefix(prefix)).size());
-                assertEquals(0, idx.search(q, 5, SearchOptions.defaults().withExact(exact).withPathPrefix("/nowhere/")).size());
+                assertEquals(6, idx.search(q, 100, SearchOptions.defaults().withMethod(m).withPathPrefix(prefix)).size());
+                assertEquals(0, idx.search(q, 5, SearchOptions.defaults().withMethod(m).withPathPrefix("/nowhere/")).size());
             }
+            // few candidates: still exact scores, and at most k
+            List<Hit> few = idx.search(q, 3, SearchOptions.defaults().withMethod(SearchOptions.Method.HNSW).withCandidates(3));
+            assertEquals(3, few.size());
+            for (Hit x : few) assertEquals(Vectors.dot(q, expected.get(x.path())), x.score(), 1e-5);
         }
     }
 
@@ -337,7 +341,7 @@ class ImageIndexTest {
         }
         try (ImageIndex idx = ImageIndex.open(index)) {
             assertEquals(dim, idx.dimension());
-            List<Hit> h = idx.search(vs.get(7), 3, SearchOptions.defaults());
+            List<Hit> h = idx.search(vs.get(7), 3, SearchOptions.defaults().withMethod(SearchOptions.Method.HNSW));
             assertEquals("/v/7", h.get(0).path());
             assertEquals(1f, h.get(0).score(), 1e-5);
         }
