@@ -34,6 +34,9 @@ final class IndexCommand implements Callable<Integer> {
     @Option(names = "--commit-every", defaultValue = "1", paramLabel = "N", description = "Batches between commits (default: ${DEFAULT-VALUE}).")
     int commitEvery;
 
+    @Option(names = "--optimize", description = "Afterwards merge the index into one segment: one HNSW graph to search, several times faster queries on large indexes; the merge takes about as long as building the graph did.")
+    boolean optimize;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress bar (there is none when stderr is not a terminal either).")
     boolean quiet;
 
@@ -53,6 +56,7 @@ final class IndexCommand implements Callable<Integer> {
              IndexUpdater u = IndexUpdater.open(indexDir, model);
              IndexProgress progress = new IndexProgress(!quiet && TaskOutput.interactive(), err, System.err)) {
             s = u.sync(folder, model, IndexUpdater.Options.defaults().withBatchSize(batchSize).withCommitEvery(commitEvery), progress);
+            if (optimize) u.optimize(1);
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         if (json) {

@@ -148,7 +148,7 @@ class TaskCommandsTest {
         assertEquals(13, stats.get("added").asInt());
         assertEquals(1, stats.get("failed").asInt());
         Files.delete(photos.resolve("broken.jpg"));
-        r = run("index", photos.toString(), "--index", index.toString(), "--json");
+        r = run("index", photos.toString(), "--index", index.toString(), "--json", "--optimize");
         assertEquals(0, r.code(), "the model comes from the index: " + r.err());
         assertEquals(13, r.lines().get(0).get("unchanged").asInt());
 
