@@ -88,9 +88,8 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
             }
             @Override public void error(String kind, String input, String error) { errors.addObject().put("kind", kind).put("input", input).put("error", error); }
         };
-        int dim;
         try (ClipModel model = modelOptions.load()) {
-            dim = model.embedDim();
+            int dim = model.embedDim();
             embedImages(model, sink, err, failures);
             if (!allTexts.isEmpty()) {
                 float[][] f = model.textFeatures(allTexts, batchSize);
