@@ -21,7 +21,8 @@ import java.util.stream.IntStream;
         description = {"Embed images and texts. Prints JSON Lines, one per input, images first then texts, in input order:",
                 "  {\"kind\":\"image\",\"input\":\"cat.jpg\",\"embedding\":[…]}",
                 "Embeddings are L2-normalised unless --unnormalized. An input that fails gets",
-                "  {\"kind\":…,\"input\":…,\"error\":\"…\"} in its place, a line on stderr, and exit code 1."})
+                "  {\"kind\":…,\"input\":…,\"error\":\"…\"} in its place, a line on stderr, and exit code 1.",
+                "With --format npy --out x.npy: a float32 matrix [n, E] in NumPy .npy (v1.0) format, one row per input that succeeded (images first, then texts), and a sidecar x.json listing the inputs in row order (and the failures)."})
 final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin ModelOptions modelOptions;
 
@@ -43,6 +44,20 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Inputs per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    enum Format { jsonl, npy }
+
+    @Option(names = "--format", defaultValue = "jsonl", paramLabel = "FORMAT", description = "jsonl (default) or npy (needs --out).")
+    Format format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write to FILE instead of stdout (npy: FILE.npy plus the sidecar FILE.json).")
+    Path outFile;
+
+    /** Where embeddings go: JSON lines, or rows collected for an .npy file. */
+    private interface Sink {
+        void row(String kind, String input, float[] embedding);
+        void error(String kind, String input, String error);
+    }
+
     @Spec CommandSpec spec;
 
     @Override public Integer call() {
@@ -52,21 +67,57 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
         if (images.isEmpty() && allTexts.isEmpty()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "nothing to embed: give --image, --text or --texts-json");
         }
-        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        if (format == Format.npy && outFile == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--format npy needs --out FILE");
+        PrintWriter err = spec.commandLine().getErr();
         AtomicInteger failures = new AtomicInteger();
-        try (ClipModel model = modelOptions.load(maxNumPatches)) {
-            embedImages(model, out, err, failures);
-            if (!allTexts.isEmpty()) {
-                float[][] f = model.textFeatures(allTexts, batchSize);
-                for (int i = 0; i < f.length; i++) out.println(Json.embeddingLine("text", allTexts.get(i), unnormalized ? f[i] : Vectors.normalize(f[i])));
+        List<float[]> rows = new ArrayList<>();
+        var inputs = Json.MAPPER.createArrayNode();
+        var errors = Json.MAPPER.createArrayNode();
+        PrintWriter out = spec.commandLine().getOut();
+        if (format == Format.jsonl && outFile != null) {
+            try {
+                out = new PrintWriter(java.nio.file.Files.newBufferedWriter(outFile), false);
+            } catch (java.io.IOException e) {
+                throw new io.clip4j.Clip4jException("cannot write " + outFile + ": " + e.getMessage(), e);
             }
         }
-        out.flush();
+        PrintWriter lines = out;
+        Sink sink = format == Format.jsonl ? new Sink() {
+            @Override public void row(String kind, String input, float[] e) { lines.println(Json.embeddingLine(kind, input, e)); }
+            @Override public void error(String kind, String input, String error) { lines.println(Json.errorLine(kind, input, error)); }
+        } : new Sink() {
+            @Override public void row(String kind, String input, float[] e) {
+                rows.add(e);
+                inputs.addObject().put("kind", kind).put("input", input);
+            }
+            @Override public void error(String kind, String input, String error) { errors.addObject().put("kind", kind).put("input", input).put("error", error); }
+        };
+        try (ClipModel model = modelOptions.load(maxNumPatches)) {
+            int dim = model.embedDim();
+            embedImages(model, sink, err, failures);
+            if (!allTexts.isEmpty()) {
+                float[][] f = model.textFeatures(allTexts, batchSize);
+                for (int i = 0; i < f.length; i++) sink.row("text", allTexts.get(i), unnormalized ? f[i] : Vectors.normalize(f[i]));
+            }
+            if (format == Format.npy) {
+                Npy.write(outFile, rows.toArray(new float[0][]), dim);
+                var side = Json.MAPPER.createObjectNode();
+                side.put("format", "npy").put("file", outFile.getFileName().toString()).put("dtype", "float32");
+                side.putArray("shape").add(rows.size()).add(dim);
+                side.put("normalized", !unnormalized).put("model", model.dir() == null ? null : model.dir().toAbsolutePath().toString());
+                side.set("inputs", inputs);
+                side.set("errors", errors);
+                TaskOutput.writeJsonFile(Npy.sidecar(outFile), side);
+            }
+        } finally {
+            out.flush();
+            if (out != spec.commandLine().getOut()) out.close();
+        }
         return failures.get() == 0 ? 0 : 1;
     }
 
     /** Decodes each batch in parallel; a file that fails is reported in its place and the others go on. */
-    private void embedImages(ClipModel model, PrintWriter out, PrintWriter err, AtomicInteger failures) {
+    private void embedImages(ClipModel model, Sink out, PrintWriter err, AtomicInteger failures) {
         for (int start = 0; start < images.size(); start += batchSize) {
             int n = Math.min(batchSize, images.size() - start), s0 = start;
             ImageInput[] inputs = new ImageInput[n];
@@ -86,10 +137,10 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
                 if (errors[i] != null) {
                     failures.incrementAndGet();
                     err.println("clip4j: " + errors[i]);
-                    out.println(Json.errorLine("image", input, errors[i]));
+                    out.error("image", input, errors[i]);
                 } else {
                     float[] e = f[g++];
-                    out.println(Json.embeddingLine("image", input, unnormalized ? e : Vectors.normalize(e)));
+                    out.row("image", input, unnormalized ? e : Vectors.normalize(e));
                 }
             }
         }

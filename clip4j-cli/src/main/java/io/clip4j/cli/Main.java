@@ -13,8 +13,9 @@ import java.nio.file.NoSuchFileException;
 /** The clip4j command line: one subcommand per job. */
 @Command(name = "clip4j", mixinStandardHelpOptions = true, version = "clip4j 0.1.0",
         description = "CLIP-family image and text embeddings in pure Java.",
-        subcommands = {EmbedCommand.class, TokenizeCommand.class, InitCommand.class, TrainCommand.class, EvalCommand.class,
-                WiseFtCommand.class, TokenizerCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {EmbedCommand.class, TokenizeCommand.class, ClassifyCommand.class, ScoreCommand.class, IndexCommand.class,
+                SearchCommand.class, DedupCommand.class, TrainCommand.class, EvalCommand.class, WiseFtCommand.class,
+                TokenizerCommand.class, InitCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces for errors.")
     boolean debug;
