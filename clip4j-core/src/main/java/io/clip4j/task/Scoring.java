@@ -65,8 +65,7 @@ public sealed interface Scoring {
         double scale = Math.exp(model.logitScale());
         return switch (model.config().family()) {
             case CLIP -> new Softmax(scale);
-            case SIGLIP, SIGLIP2 -> throw new Clip4jException("SigLIP scoring needs the model's logit_bias, which this build does not load yet"
-                    + " (use Scoring.sigmoid(scale, bias) explicitly)");
+            case SIGLIP, SIGLIP2 -> new Sigmoid(scale, model.logitBias());
         };
     }
 
