@@ -51,6 +51,9 @@ final class InitCommand implements Callable<Integer> {
             for (String f : List.of("vocab.json", "merges.txt")) {
                 if (!Files.isRegularFile(tokenizerFrom.resolve(f))) throw new Clip4jException("tokenizer file missing: " + tokenizerFrom.resolve(f));
             }
+            // the token embedding table gets one row per token of the tokenizer (e.g. a vocabulary learned for the data)
+            io.clip4j.text.ClipBpeTokenizer tok = io.clip4j.text.ClipBpeTokenizer.load(tokenizerFrom);
+            config = Architectures.withVocab(config, tok.vocabSize(), tok.sotId(), tok.eotId(), config.text().padId());
         }
         ClipModel model = new ClipModel(config, new RandomInit(config, seed), config.logitScaleInit());
         HfCheckpointWriter.write(out, config, model.params(), model.logitScale(), dtype);

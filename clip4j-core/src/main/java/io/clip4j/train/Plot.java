@@ -48,6 +48,7 @@ public final class Plot {
         charts.add(c1);
         XYChart c2 = chart("learning rate", W, H);
         add(c2, "lr", st, lr, false);
+        c2.getStyler().setYAxisDecimalPattern("0.0E0"); // learning rates span decades: scientific ticks
         charts.add(c2);
         XYChart c3 = chart("logit scale (ln temperature)", W, H);
         add(c3, "logit_scale", st, scale, false);
@@ -72,6 +73,8 @@ public final class Plot {
         XYChart c = new XYChartBuilder().width(w).height(h).title(title).xAxisTitle("step").build();
         c.getStyler().setLegendVisible(true);
         c.getStyler().setChartBackgroundColor(Color.WHITE);
+        c.getStyler().setXAxisDecimalPattern("#0"); // steps are integers
+        c.getStyler().setXAxisMaxLabelCount(10);
         return c;
     }
 
