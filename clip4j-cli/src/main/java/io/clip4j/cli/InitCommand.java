@@ -57,7 +57,7 @@ final class InitCommand implements Callable<Integer> {
         }
         ClipModel model = new ClipModel(config, new RandomInit(config, seed), config.logitScaleInit());
         HfCheckpointWriter.write(out, config, model.params(), model.logitScale(), dtype);
-        HfCheckpointWriter.writeJson(out.resolve("preprocessor_config.json"), PreprocessorConfigJson.clipDefaults(config.vision().imageSize()));
+        HfCheckpointWriter.writeJson(out.resolve("preprocessor_config.json"), io.clip4j.train.ModelFiles.clipPreprocessorJson(config.vision().imageSize()));
         if (tokenizerFrom != null) {
             for (String f : TOKENIZER_FILES) {
                 Path src = tokenizerFrom.resolve(f);
