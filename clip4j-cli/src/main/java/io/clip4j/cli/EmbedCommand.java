@@ -18,7 +18,8 @@ import java.util.stream.IntStream;
 
 /** Image and text embeddings as JSON Lines. */
 @Command(name = "embed", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Embed images and texts. Prints JSON Lines, one per input, images first then texts, in input order:",
+        description = {"Embed images and texts as JSON Lines (or an .npy matrix).",
+                "One line per input, images first then texts, in input order:",
                 "  {\"kind\":\"image\",\"input\":\"cat.jpg\",\"embedding\":[…]}",
                 "Embeddings are L2-normalised unless --unnormalized. An input that fails gets",
                 "  {\"kind\":…,\"input\":…,\"error\":\"…\"} in its place, a line on stderr, and exit code 1.",

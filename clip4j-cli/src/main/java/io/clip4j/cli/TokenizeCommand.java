@@ -20,7 +20,8 @@ import java.util.List;
 
 /** Token ids as the model sees them. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = {"Print the token ids of each text as the model sees them: one JSON array per input, one per line,",
+        description = {"Print the token ids of each text as the model sees them.",
+                "One JSON array per input, one per line,",
                 "padded to the model's context length as its processor pads (CLIP: start token, ids, end token,",
                 "zeros, 77; SigLIP: ids, </s>, padding to 64; SigLIP 2: ids, <eos>, zeros to 64). Long texts are cut",
                 "with the end token kept last."})
