@@ -13,6 +13,20 @@ final class SiglipRows {
     /** {row, mask}. */
     record Row(int[] ids, int[] mask) {}
 
+    /** The id rows of a batch, one {@link Row} per text. */
+    static int[][] ids(java.util.List<String> texts, java.util.function.Function<String, Row> row) {
+        int[][] out = new int[texts.size()][];
+        for (int t = 0; t < out.length; t++) out[t] = row.apply(texts.get(t)).ids();
+        return out;
+    }
+
+    /** The attention-mask rows of a batch: 1 over the tokens, 0 over the padding. */
+    static int[][] masks(java.util.List<String> texts, java.util.function.Function<String, Row> row) {
+        int[][] out = new int[texts.size()][];
+        for (int t = 0; t < out.length; t++) out[t] = row.apply(texts.get(t)).mask();
+        return out;
+    }
+
     /**
      * @param ids            the text's ids, without special tokens
      * @param bosId          a start token to put first, or -1

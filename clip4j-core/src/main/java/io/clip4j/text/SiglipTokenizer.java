@@ -266,16 +266,12 @@ public final class SiglipTokenizer implements Tokenizer {
      */
     @Override
     public int[][] tokenize(List<String> texts, int contextLength, boolean truncate) {
-        int[][] rows = new int[texts.size()][];
-        for (int t = 0; t < rows.length; t++) rows[t] = row(texts.get(t), contextLength, truncate).ids();
-        return rows;
+        return SiglipRows.ids(texts, t -> row(t, contextLength, truncate));
     }
 
     /** The attention mask of {@link #tokenize(List, int, boolean)}: 1 over the tokens, 0 over the padding. */
     public int[][] attentionMask(List<String> texts, int contextLength, boolean truncate) {
-        int[][] rows = new int[texts.size()][];
-        for (int t = 0; t < rows.length; t++) rows[t] = row(texts.get(t), contextLength, truncate).mask();
-        return rows;
+        return SiglipRows.masks(texts, t -> row(t, contextLength, truncate));
     }
 
     private SiglipRows.Row row(String text, int contextLength, boolean truncate) {
