@@ -101,13 +101,13 @@ final class Attention {
             int lmax = causal ? Math.min(keys, rowsEnd) : keys;     // keys the last row of the block sees
             int np = (lmax + NR - 1) / NR, width = np * NR;
             for (int p = 0; p < np; p++)
-                Gemm.kernel(qb, i0 * D, D, kp, p * D * NR, D, sc, i0 * Tn + p * NR, Tn, null, 0, Gemm.STORE);
+                Gemm.kernel(qb, i0 * D, D, kp, p * D * NR, D, sc, i0 * Tn + p * NR, Tn, Gemm.ZEROS, 0, 0);
             for (int t = i0; t < i0 + MR; t++) {
                 int L = t >= T ? 0 : causal ? Math.min(t + 1, keys) : keys;
                 softmaxRow(sc, t * Tn, L, width, scale);
             }
             for (int q = 0; q < dpan; q++)
-                Gemm.kernel(sc, i0 * Tn, Tn, vp, q * keys * NR, lmax, ob, q * NR, Dn, null, 0, Gemm.STORE);
+                Gemm.kernel(sc, i0 * Tn, Tn, vp, q * keys * NR, lmax, ob, q * NR, Dn, Gemm.ZEROS, 0, 0);
             for (int t = i0; t < rowsEnd; t++) System.arraycopy(ob, (t - i0) * Dn, out, (b * T + t) * C + h * D, D);
         }
     }

@@ -13,7 +13,7 @@ import jdk.incubator.vector.FloatVector;
  * micro-kernel broadcasts A straight from MR = 6 rows of {@code inp} (six contiguous streams), so only row tails go
  * through a zero-padded copy. The micro-kernel keeps a 6 × NR block of out in 12 vector accumulators
  * (6×16 floats on AVX2, 6×32 on AVX-512) and per k does 2 loads, 6 broadcasts, 12 FMAs. The epilogue adds the bias
- * (first K block) or the partial sum already in out (later K blocks) and applies the activation (last K block).
+ * (first K block) or the partial sum already in out (later K blocks); the activation is applied after the last K block.
  *
  * <p>Threads: the OC panels are cut into column blocks (about {@link #TASKS_PER_THREAD} per thread, at most NC
  * channels; when there are few channels the rows are split too); each task packs its own weight block into a
@@ -169,7 +169,6 @@ final class Gemm {
                 int oc1 = Math.min(o1, oc0 + SMALL_OC);
                 for (int k0 = 0; k0 < C; k0 += SMALL_KC) {
                     int kc = Math.min(SMALL_KC, C - k0);
-                    int mode = k0 == 0 ? STORE : ACCUMULATE;
                     int pOff = ldt * k0;                           // this K block of the packed input (panels of NR rows)
                     for (int o = oc0; o < oc1; o += MR) {
                         int mr = Math.min(MR, oc1 - o);
@@ -185,7 +184,11 @@ final class Gemm {
                             }
                         }
                         for (int p = 0; p < npan; p++)
-                            kernel(a, aOff, lda, packed, pOff + p * kc * NR, kc, cT, (o - oc0) * ldt + p * NR, ldt, null, 0, mode);
+                            {
+                            int cOff = (o - oc0) * ldt + p * NR;
+                            if (k0 == 0) kernel(a, aOff, lda, packed, pOff + p * kc * NR, kc, cT, cOff, ldt, ZEROS, 0, 0);
+                            else kernel(a, aOff, lda, packed, pOff + p * kc * NR, kc, cT, cOff, ldt, cT, cOff, ldt);
+                        }
                     }
                 }
                 // out[n, oc0..oc1) = act(cT[·, n] + bias)
@@ -295,8 +298,10 @@ final class Gemm {
                             for (int i = i0; i < i1; i += MR) {
                                 int mr = Math.min(MR, i1 - i);
                                 if (mr == MR && ncols == NR) {
-                                    kernel(inp, i * C + k0, C, bp, bOff, kc, out, i * OC + col0, OC, bias, col0,
-                                            !first ? ACCUMULATE : bias != null ? STORE_BIAS : STORE);
+                                    int cOff = i * OC + col0;
+                                    if (!first) kernel(inp, i * C + k0, C, bp, bOff, kc, out, cOff, OC, out, cOff, OC);
+                                    else if (bias != null) kernel(inp, i * C + k0, C, bp, bOff, kc, out, cOff, OC, bias, col0, 0);
+                                    else kernel(inp, i * C + k0, C, bp, bOff, kc, out, cOff, OC, ZEROS, 0, 0);
                                     if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
                                 } else {
                                     edge(ws, inp, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
@@ -347,7 +352,7 @@ final class Gemm {
             }
         }
         float[] ct = ws.cTile;
-        kernel(a, aOff, lda, ws.bPack(), bOff, kc, ct, 0, NR, null, 0, STORE);
+        kernel(a, aOff, lda, ws.bPack(), bOff, kc, ct, 0, NR, ZEROS, 0, 0);
         for (int r = 0; r < mr; r++) {
             int oo = (i + r) * OC + col0;
             for (int j = 0; j < ncols; j++) {
@@ -357,12 +362,18 @@ final class Gemm {
         }
     }
 
-    /** Epilogue modes of the micro-kernel. */
-    static final int STORE = 0, STORE_BIAS = 1, ACCUMULATE = 2;
+    /** NR zeros: the epilogue source of a plain store (row stride 0). */
+    static final float[] ZEROS = new float[NR];
 
-    /** c[6, NR] (= or +=) a[6, kc] · bPanel[kc, NR]; a rows at aOff + r·lda; c rows at cOff + r·ldc. */
+    /**
+     * c[6, NR] = a[6, kc] · bPanel[kc, NR] + init[6, NR]; a rows at aOff + r·lda; c rows at cOff + r·ldc; init rows at
+     * initOff + r·initLd. The caller picks init: {@link #ZEROS} with stride 0 (store), the bias at the tile's first
+     * channel with stride 0 (store + bias), or c itself at cOff, ldc (accumulate onto the previous K blocks).
+     * One epilogue for all three, with no branch: a branch on a mode that the first calls never take would be
+     * compiled as a trap, and the first call that takes it would throw this kernel back to the slow unoptimised tier.
+     */
     static void kernel(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
-                       float[] c, int cOff, int ldc, float[] bias, int biasOff, int mode) {
+                       float[] c, int cOff, int ldc, float[] init, int initOff, int initLd) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -387,36 +398,21 @@ final class Gemm {
             av = FloatVector.broadcast(S, a[a5 + k]);
             c50 = b0.fma(av, c50); c51 = b1.fma(av, c51);
         }
-        // epilogue written out in place: a helper taking the accumulators would not be inlined and would box them
-        if (mode == STORE) {
-            c00.intoArray(c, cOff); c01.intoArray(c, cOff + VL);
-            c10.intoArray(c, cOff + ldc); c11.intoArray(c, cOff + ldc + VL);
-            c20.intoArray(c, cOff + 2 * ldc); c21.intoArray(c, cOff + 2 * ldc + VL);
-            c30.intoArray(c, cOff + 3 * ldc); c31.intoArray(c, cOff + 3 * ldc + VL);
-            c40.intoArray(c, cOff + 4 * ldc); c41.intoArray(c, cOff + 4 * ldc + VL);
-            c50.intoArray(c, cOff + 5 * ldc); c51.intoArray(c, cOff + 5 * ldc + VL);
-        } else if (mode == STORE_BIAS) {
-            FloatVector bb0 = FloatVector.fromArray(S, bias, biasOff), bb1 = FloatVector.fromArray(S, bias, biasOff + VL);
-            c00.add(bb0).intoArray(c, cOff); c01.add(bb1).intoArray(c, cOff + VL);
-            c10.add(bb0).intoArray(c, cOff + ldc); c11.add(bb1).intoArray(c, cOff + ldc + VL);
-            c20.add(bb0).intoArray(c, cOff + 2 * ldc); c21.add(bb1).intoArray(c, cOff + 2 * ldc + VL);
-            c30.add(bb0).intoArray(c, cOff + 3 * ldc); c31.add(bb1).intoArray(c, cOff + 3 * ldc + VL);
-            c40.add(bb0).intoArray(c, cOff + 4 * ldc); c41.add(bb1).intoArray(c, cOff + 4 * ldc + VL);
-            c50.add(bb0).intoArray(c, cOff + 5 * ldc); c51.add(bb1).intoArray(c, cOff + 5 * ldc + VL);
-        } else {
-            c00.add(FloatVector.fromArray(S, c, cOff)).intoArray(c, cOff);
-            c01.add(FloatVector.fromArray(S, c, cOff + VL)).intoArray(c, cOff + VL);
-            c10.add(FloatVector.fromArray(S, c, cOff + ldc)).intoArray(c, cOff + ldc);
-            c11.add(FloatVector.fromArray(S, c, cOff + ldc + VL)).intoArray(c, cOff + ldc + VL);
-            c20.add(FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc);
-            c21.add(FloatVector.fromArray(S, c, cOff + 2 * ldc + VL)).intoArray(c, cOff + 2 * ldc + VL);
-            c30.add(FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc);
-            c31.add(FloatVector.fromArray(S, c, cOff + 3 * ldc + VL)).intoArray(c, cOff + 3 * ldc + VL);
-            c40.add(FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc);
-            c41.add(FloatVector.fromArray(S, c, cOff + 4 * ldc + VL)).intoArray(c, cOff + 4 * ldc + VL);
-            c50.add(FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc);
-            c51.add(FloatVector.fromArray(S, c, cOff + 5 * ldc + VL)).intoArray(c, cOff + 5 * ldc + VL);
-        }
+        // epilogue written out in place: a helper taking the accumulators would not be inlined and would box them.
+        // Each init row is read before the same c row is written, so init may be c itself.
+        int i0 = initOff, i1 = i0 + initLd, i2 = i1 + initLd, i3 = i2 + initLd, i4 = i3 + initLd, i5 = i4 + initLd;
+        c00.add(FloatVector.fromArray(S, init, i0)).intoArray(c, cOff);
+        c01.add(FloatVector.fromArray(S, init, i0 + VL)).intoArray(c, cOff + VL);
+        c10.add(FloatVector.fromArray(S, init, i1)).intoArray(c, cOff + ldc);
+        c11.add(FloatVector.fromArray(S, init, i1 + VL)).intoArray(c, cOff + ldc + VL);
+        c20.add(FloatVector.fromArray(S, init, i2)).intoArray(c, cOff + 2 * ldc);
+        c21.add(FloatVector.fromArray(S, init, i2 + VL)).intoArray(c, cOff + 2 * ldc + VL);
+        c30.add(FloatVector.fromArray(S, init, i3)).intoArray(c, cOff + 3 * ldc);
+        c31.add(FloatVector.fromArray(S, init, i3 + VL)).intoArray(c, cOff + 3 * ldc + VL);
+        c40.add(FloatVector.fromArray(S, init, i4)).intoArray(c, cOff + 4 * ldc);
+        c41.add(FloatVector.fromArray(S, init, i4 + VL)).intoArray(c, cOff + 4 * ldc + VL);
+        c50.add(FloatVector.fromArray(S, init, i5)).intoArray(c, cOff + 5 * ldc);
+        c51.add(FloatVector.fromArray(S, init, i5 + VL)).intoArray(c, cOff + 5 * ldc + VL);
     }
 
     /** Applies act in place to rows [0, mr) × cols [0, ncols) of c at cOff (row stride ldc). */

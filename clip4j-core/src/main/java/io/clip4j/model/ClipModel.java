@@ -100,6 +100,7 @@ public final class ClipModel implements AutoCloseable {
     public static ClipModel load(Path dir) { return load(dir, Options.defaults()); }
 
     public static ClipModel load(Path dir, Options options) {
+        io.clip4j.kernel.Warmup.startInBackground(); // compiles the kernels on the idle core while the weights load
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale(), ckpt.logitBias(), dir,
                     options.tokenizerDir() != null ? options.tokenizerDir() : dir, options);
@@ -110,6 +111,7 @@ public final class ClipModel implements AutoCloseable {
 
     /** Loads only the weights: CLIP's default preprocessing at the model's size (not the directory's), tokenizer from dir. */
     public static ClipModel loadWeights(Path dir) {
+        io.clip4j.kernel.Warmup.startInBackground();
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             Options o = ckpt.config().family() == Family.SIGLIP2 ? Options.defaults()
                     : Options.defaults().withPreprocess(PreprocessConfig.clip(ckpt.config().vision().imageSize()));

@@ -1,0 +1,69 @@
+package io.clip4j.kernel;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Gets the numeric kernels compiled while the process does something else (opening a checkpoint, decoding images).
+ *
+ * <p>Why: Vector API code is only fast once C2 has compiled it; before that (interpreter, C1) every vector operation
+ * is a call and an allocation, one to two orders of magnitude slower. Left alone, a process pays that on its first
+ * batch: the GEMM micro-kernel reaches C2 after a few thousand calls and some hundred milliseconds of compilation,
+ * during which both cores crawl. Loading a checkpoint, by contrast, is single-threaded and leaves a core idle.
+ *
+ * <p>{@link #startInBackground()} runs, once per JVM, on one low-priority daemon thread limited to one kernel thread,
+ * a few hundred calls of every hot kernel on small shapes that take the same paths a model takes: the packed GEMM
+ * (plain, with bias, with each fused activation, with a second K block), its small-N and matrix-vector routes,
+ * LayerNorm, causal and bidirectional attention with and without a key mask, and the element-wise adds. It touches
+ * only its own arrays, so results of concurrent callers are unaffected. The system property
+ * {@code clip4j.warmup=false} turns it off.
+ */
+public final class Warmup {
+    private Warmup() {}
+
+    private static final AtomicBoolean STARTED = new AtomicBoolean();
+
+    /** Rounds of the warm-up; each round calls the GEMM micro-kernel about 150 times. */
+    static final int ROUNDS = Integer.getInteger("clip4j.warmup.rounds", 120);
+
+    /** Starts the warm-up thread unless it ran already in this JVM or is turned off; returns it (null if not started). */
+    public static Thread startInBackground() {
+        if (!Boolean.parseBoolean(System.getProperty("clip4j.warmup", "true"))) return null;
+        if (!STARTED.compareAndSet(false, true)) return null;
+        Thread t = new Thread(() -> Parallel.withMaxThreads(1, () -> run(ROUNDS)), "clip4j-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+        return t;
+    }
+
+    /** The warm-up itself: {@code rounds} rounds over every kernel path (synchronous). */
+    static void run(int rounds) {
+        // shapes: N rows ≥ OC → the packed (tile) path, with a row tail (64 = 10·6 + 4); C = 1040 > KC only when KC
+        // is at its default 1024 → a second, accumulating K block; 8 rows → small-N; 1 row → matrix-vector
+        final int N = 64, C = 32, OC = 32, H = 2, T = 16, B = 4, D = 32;
+        float[] x = filled(N * Math.max(C, 3 * D), 0.37f), w = filled(OC * 1040, -0.21f), bias = filled(3 * D, 0.05f);
+        float[] out = new float[N * Math.max(OC, 3 * D)], gamma = filled(C, 1f), beta = new float[C];
+        float[] qkv = filled(B * T * 3 * D, 0.11f), att = new float[B * T * D];
+        float[] wide = filled(N * 1040, 0.01f);
+        int[] validKeys = {T, T - 3, 5, 1};
+        Activation[] acts = Activation.values();
+        for (int r = 0; r < rounds; r++) {
+            Ops.matmul(out, x, w, null, N, C, OC);
+            Ops.matmul(out, x, w, bias, N, C, OC, acts[r % acts.length]);
+            Ops.matmul(out, x, w, bias, 8, C, 3 * D);
+            Ops.matmul(out, x, w, bias, 1, C, OC, acts[(r + 1) % acts.length]);
+            if (r % 8 == 0) Ops.matmul(out, wide, w, bias, N, 1040, OC);
+            Ops.layerNorm(out, x, gamma, beta, N, C, 1e-5f);
+            Ops.attention(att, qkv, B, T, D, H, r % 2 == 0);
+            Ops.attention(att, qkv, B, T, D, H, r % 2 == 1, validKeys);
+            Ops.addInPlace(out, x, N * C);
+            Ops.activation(acts[r % acts.length], out, N * C);
+        }
+    }
+
+    private static float[] filled(int n, float scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = scale * ((i * 7919 % 113) / 113f - 0.5f);
+        return a;
+    }
+}
