@@ -1,8 +1,8 @@
 package io.clip4j.cli;
 
 import io.clip4j.model.ClipModel;
-import io.clip4j.model.ImageInput;
 import io.clip4j.model.Vectors;
+import io.clip4j.task.ImageEmbedder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.IntStream;
 
 /** Image and text embeddings as JSON Lines. */
 @Command(name = "embed", mixinStandardHelpOptions = true, sortOptions = false,
@@ -117,33 +116,22 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
         return failures.get() == 0 ? 0 : 1;
     }
 
-    /** Decodes each batch in parallel; a file that fails is reported in its place and the others go on. */
+    /**
+     * Images in batches (each decoded in parallel, the next one while the current one is encoded); a file that fails
+     * is reported in its place and the others go on.
+     */
     private void embedImages(ClipModel model, Sink out, PrintWriter err, AtomicInteger failures) {
-        for (int start = 0; start < images.size(); start += batchSize) {
-            int n = Math.min(batchSize, images.size() - start), s0 = start;
-            ImageInput[] inputs = new ImageInput[n];
-            String[] errors = new String[n];
-            IntStream.range(0, n).parallel().forEach(i -> {
-                try {
-                    inputs[i] = model.preprocess(images.get(s0 + i));
-                } catch (RuntimeException e) {
-                    errors[i] = Main.describe(e);
-                }
-            });
-            List<ImageInput> good = new ArrayList<>();
-            for (ImageInput in : inputs) if (in != null) good.add(in);
-            float[][] f = model.encodeImages(good);
-            for (int i = 0, g = 0; i < n; i++) {
-                String input = images.get(s0 + i).toString();
-                if (errors[i] != null) {
-                    failures.incrementAndGet();
-                    err.println("clip4j: " + errors[i]);
-                    out.error("image", input, errors[i]);
+        new ImageEmbedder(model, batchSize, false, !unnormalized).embed(images, batch -> {
+            for (ImageEmbedder.Result r : batch) {
+                String input = r.path().toString();
+                if (r.ok()) {
+                    out.row("image", input, r.embedding());
                 } else {
-                    float[] e = f[g++];
-                    out.row("image", input, unnormalized ? e : Vectors.normalize(e));
+                    failures.incrementAndGet();
+                    err.println("clip4j: " + r.error());
+                    out.error("image", input, r.error());
                 }
             }
-        }
+        });
     }
 }

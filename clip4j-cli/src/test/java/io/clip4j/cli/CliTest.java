@@ -184,6 +184,44 @@ class CliTest {
         }
     }
 
+    /**
+     * classify on a NaFlex (SigLIP 2) model: images of different patch grids share batches; each image's scores are
+     * those it gets alone (batch size 1), in input order, and a missing file is reported without stopping the rest.
+     */
+    @Test void siglip2ClassifyBatchesImagesOfDifferentGrids() throws Exception {
+        String dir = Fixtures.path("siglip/siglip2_tiny").toString();
+        List<String> files = new ArrayList<>();
+        for (String f : List.of("cat_chelsea.png", "wide_strip.png", "tall_strip.png", "coffee.png", "tiny_2x3.png"))
+            files.add(Fixtures.path("siglip/images/" + f).toString());
+        files.add(2, tmp.resolve("missing.png").toString());
+        List<String> args = new ArrayList<>(List.of("classify", "--json", "--model", dir, "--labels", "cat,dog,a strip", "-k", "3"));
+        Result together = run(concat(args, List.of("--batch-size", "2"), files));
+        Result alone = run(concat(args, List.of("--batch-size", "1"), files));
+        assertEquals(1, together.code(), together.err());
+        assertEquals(1, alone.code(), alone.err());
+        java.util.Map<String, JsonNode> a = new java.util.HashMap<>(), t = new java.util.HashMap<>();
+        for (JsonNode l : alone.lines()) a.put(l.get("path").asText(), l);
+        for (JsonNode l : together.lines()) t.put(l.get("path").asText(), l);
+        assertEquals(files.size(), t.size());
+        assertTrue(t.get(files.get(2)).has("error"));
+        for (String f : files) {
+            if (f.equals(files.get(2))) continue;
+            JsonNode pa = a.get(f).get("predictions"), pt = t.get(f).get("predictions");
+            assertEquals(3, pt.size(), f);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(pa.get(i).get("label").asText(), pt.get(i).get("label").asText(), f);
+                assertEquals(pa.get(i).get("score").asDouble(), pt.get(i).get("score").asDouble(), 1e-5, f);
+            }
+        }
+    }
+
+    @SafeVarargs
+    private static String[] concat(List<String>... parts) {
+        List<String> all = new ArrayList<>();
+        for (List<String> p : parts) all.addAll(p);
+        return all.toArray(new String[0]);
+    }
+
     @Test void convertWritesHalfPrecisionThatStaysCloseToTheReference() throws Exception {
         Path out = tmp.resolve("f16");
         Result r = run("convert", "--model", Fixtures.path("models/tiny/open_clip").toString(), "--out", out.toString(), "--dtype", "F16");

@@ -66,6 +66,8 @@ public final class NaFlexPreprocessor {
     }
 
     public int patchSize() { return patchSize; }
+
+    public ImageDecoder decoder() { return decoder; }
     public int maxNumPatches() { return maxNumPatches; }
 
     /**

@@ -2,7 +2,9 @@ package io.clip4j.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clip4j.Clip4jException;
+import io.clip4j.image.ImageDecoder;
 import io.clip4j.image.ImagePreprocessor;
+import io.clip4j.image.PilImage;
 import io.clip4j.image.NaFlexPreprocessor;
 import io.clip4j.image.PreprocessConfig;
 import io.clip4j.io.Checkpoint;
@@ -198,28 +200,38 @@ public final class ClipModel implements AutoCloseable {
 
     public float[] embedText(String text) { return embedTexts(List.of(text))[0]; }
 
-    /** Unnormalised image features; images are decoded and preprocessed in parallel, then encoded batchSize at a time. */
+    /**
+     * Unnormalised image features, batchSize images per forward pass. Each batch is decoded and preprocessed in
+     * parallel, and the next batch is prepared while the current one is encoded ({@link BatchPipeline}).
+     */
     public float[][] imageFeatures(List<Path> files, int batchSize) {
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1");
         float[][] out = new float[files.size()][];
-        for (int start = 0; start < files.size(); start += batchSize) {
-            int B = Math.min(batchSize, files.size() - start), s0 = start;
+        int batches = (files.size() + batchSize - 1) / batchSize;
+        BatchPipeline.run(batches, k -> {
+            int s0 = k * batchSize, B = Math.min(batchSize, files.size() - s0);
             ImageInput[] inputs = new ImageInput[B];
             IntStream.range(0, B).parallel().forEach(i -> inputs[i] = preprocess(files.get(s0 + i)));
-            float[][] f = encodeImages(Arrays.asList(inputs));
-            System.arraycopy(f, 0, out, start, B);
-        }
+            return inputs;
+        }, (k, inputs) -> System.arraycopy(encodeImages(Arrays.asList(inputs)), 0, out, k * batchSize, inputs.length));
         return out;
     }
 
+    /** The decoder this model's preprocessing uses (its pixel limit, EXIF option and alpha background). */
+    public ImageDecoder imageDecoder() { return naflex != null ? naflex.decoder() : preprocessor.decoder(); }
+
     /** Decodes and preprocesses one image file as this model requires (pixels, or NaFlex patches). */
-    public ImageInput preprocess(Path file) {
+    public ImageInput preprocess(Path file) { return preprocess(imageDecoder().decode(file), file.toString()); }
+
+    /** Preprocesses a decoded image as this model requires ({@code name} for error messages). */
+    public ImageInput preprocess(PilImage image, String name) {
         if (naflex != null) {
-            NaFlexPreprocessor.Patches p = naflex.apply(file);
+            NaFlexPreprocessor.Patches p = naflex.apply(image);
             return new ImageInput(p.values(), p.gridH(), p.gridW());
         }
-        float[] px = preprocessor.apply(file);
+        float[] px = preprocessor.apply(image);
         int per = 3 * config.vision().imageSize() * config.vision().imageSize();
-        if (px.length != per) throw new Clip4jException("preprocessing " + file + " gave " + px.length + " values, the model takes " + per
+        if (px.length != per) throw new Clip4jException("preprocessing " + name + " gave " + px.length + " values, the model takes " + per
                 + " (check preprocessor_config.json's sizes against the model's image_size)");
         return ImageInput.pixels(px);
     }

@@ -1,9 +1,11 @@
 package io.clip4j.task;
 
 import io.clip4j.Clip4jException;
-import io.clip4j.image.ImagePreprocessor;
+import io.clip4j.image.ImageDecoder;
 import io.clip4j.image.PilImage;
+import io.clip4j.model.BatchPipeline;
 import io.clip4j.model.ClipModel;
+import io.clip4j.model.ImageInput;
 import io.clip4j.model.Vectors;
 
 import java.io.IOException;
@@ -28,7 +30,7 @@ import java.util.stream.IntStream;
 public final class ImageEmbedder {
     /**
      * One file's outcome.
-     * @param embedding unit vector, null on error
+     * @param embedding unit vector (raw features when the embedder does not normalise), null on error
      * @param width     decoded image width (0 on error)
      * @param height    decoded image height (0 on error)
      * @param sha256    hex SHA-256 of the file bytes, when hashing is on and the file could be read (else null)
@@ -41,15 +43,20 @@ public final class ImageEmbedder {
     private final ClipModel model;
     private final int batchSize;
     private final boolean hashing;
+    private final boolean normalize;
     private final AtomicLong decodes = new AtomicLong();
 
     public ImageEmbedder(ClipModel model) { this(model, ClipModel.DEFAULT_BATCH_SIZE, false); }
 
-    public ImageEmbedder(ClipModel model, int batchSize, boolean hashing) {
+    public ImageEmbedder(ClipModel model, int batchSize, boolean hashing) { this(model, batchSize, hashing, true); }
+
+    /** @param normalize false: results carry the raw projected features instead of unit vectors */
+    public ImageEmbedder(ClipModel model, int batchSize, boolean hashing, boolean normalize) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1");
         this.model = model;
         this.batchSize = batchSize;
         this.hashing = hashing;
+        this.normalize = normalize;
     }
 
     public int batchSize() { return batchSize; }
@@ -64,11 +71,15 @@ public final class ImageEmbedder {
         return out;
     }
 
-    /** Embeds batch after batch, handing each batch's results (in input order) to the consumer as soon as it is done. */
+    /**
+     * Embeds batch after batch, handing each batch's results (in input order) to the consumer as soon as it is done.
+     * The next batch is read and decoded while the current one is encoded.
+     */
     public void embed(List<Path> files, Consumer<List<Result>> perBatch) {
-        for (int start = 0; start < files.size(); start += batchSize) {
-            perBatch.accept(embedBatch(files.subList(start, Math.min(files.size(), start + batchSize))));
-        }
+        int batches = (files.size() + batchSize - 1) / batchSize;
+        BatchPipeline.run(batches,
+                k -> prepare(files.subList(k * batchSize, Math.min(files.size(), (k + 1) * batchSize)), null),
+                (k, prepared) -> perBatch.accept(encode(prepared)));
     }
 
     /** One forward pass over the files that decode. */
@@ -78,42 +89,47 @@ public final class ImageEmbedder {
      * One forward pass; {@code data}, when not null, holds each file's bytes already read (an entry may be null: that
      * file is read here). {@code batch} names the files (for errors and results).
      */
-    public List<Result> embedBatch(List<Path> batch, List<byte[]> data) {
+    public List<Result> embedBatch(List<Path> batch, List<byte[]> data) { return encode(prepare(batch, data)); }
+
+    /** A batch read, decoded and preprocessed: per file its model input or its error, and what the results report. */
+    private record Prepared(List<Path> files, ImageInput[] inputs, String[] errors, String[] hashes, int[] widths, int[] heights, long[] sizes) {}
+
+    private Prepared prepare(List<Path> batch, List<byte[]> data) {
         if (data != null && data.size() != batch.size()) throw new IllegalArgumentException("data and batch differ in length");
-        int S = model.config().vision().imageSize(), per = 3 * S * S, n = batch.size();
-        float[] pixels = new float[n * per];
-        String[] errors = new String[n], hashes = new String[n];
-        int[] widths = new int[n], heights = new int[n];
-        long[] sizes = new long[n];
-        ImagePreprocessor pre = model.preprocessor();
+        int n = batch.size();
+        Prepared p = new Prepared(batch, new ImageInput[n], new String[n], new String[n], new int[n], new int[n], new long[n]);
+        ImageDecoder decoder = model.imageDecoder();
         IntStream.range(0, n).parallel().forEach(i -> {
             Path file = batch.get(i);
             try {
                 byte[] bytes = data != null && data.get(i) != null ? data.get(i) : read(file);
-                sizes[i] = bytes.length;
-                if (hashing) hashes[i] = sha256(bytes);
+                p.sizes[i] = bytes.length;
+                if (hashing) p.hashes[i] = sha256(bytes);
                 decodes.incrementAndGet();
-                PilImage img = pre.decoder().decode(bytes, file.toString());
-                widths[i] = img.width();
-                heights[i] = img.height();
-                int written = pre.applyInto(img, pixels, i * per);
-                if (written != per) throw new Clip4jException("preprocessing " + file + " gave " + written + " values, the model takes " + per
-                        + " (check preprocessor_config.json's crop size against the model's image_size)");
+                PilImage img = decoder.decode(bytes, file.toString());
+                p.widths[i] = img.width();
+                p.heights[i] = img.height();
+                p.inputs[i] = model.preprocess(img, file.toString());
             } catch (RuntimeException | OutOfMemoryError e) {
-                errors[i] = describe(e);
+                p.inputs[i] = null;
+                p.errors[i] = describe(e);
             }
         });
-        int good = 0;
-        for (int i = 0; i < n; i++) {
-            if (errors[i] != null) continue;
-            if (good != i) System.arraycopy(pixels, i * per, pixels, good * per, per);
-            good++;
-        }
-        float[][] f = good > 0 ? model.encodePixels(pixels, good) : new float[0][];
+        return p;
+    }
+
+    private List<Result> encode(Prepared p) {
+        int n = p.files.size();
+        List<ImageInput> good = new ArrayList<>(n);
+        for (ImageInput in : p.inputs) if (in != null) good.add(in);
+        float[][] f = model.encodeImages(good);
         List<Result> out = new ArrayList<>(n);
         for (int i = 0, g = 0; i < n; i++) {
-            if (errors[i] != null) out.add(new Result(batch.get(i), null, 0, 0, sizes[i], hashes[i], errors[i]));
-            else out.add(new Result(batch.get(i), Vectors.normalize(f[g++]), widths[i], heights[i], sizes[i], hashes[i], null));
+            if (p.errors[i] != null) out.add(new Result(p.files.get(i), null, 0, 0, p.sizes[i], p.hashes[i], p.errors[i]));
+            else {
+                float[] e = f[g++];
+                out.add(new Result(p.files.get(i), normalize ? Vectors.normalize(e) : e, p.widths[i], p.heights[i], p.sizes[i], p.hashes[i], null));
+            }
         }
         return out;
     }
