@@ -23,7 +23,8 @@ import java.util.concurrent.Callable;
 /** clip4j eval: retrieval recall and zero-shot accuracy on a caption table. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evaluate a model on an image–caption table: image→text and text→image recall@1/5/10 over all its",
-                "distinct captions, the contrastive loss, and zero-shot classification by metadata fields",
+                "distinct captions, the model's training loss (contrastive for CLIP, sigmoid for SigLIP), and zero-shot",
+                "classification by metadata fields",
                 "(--classes FIELD=TEMPLATE; for a table with metadata.jsonl next to it, by default",
                 "\"an emoji of {name}\" and \"an emoji from the {category:lower} category\")."})
 final class EvalCommand implements Callable<Integer> {
@@ -46,6 +47,8 @@ final class EvalCommand implements Callable<Integer> {
         Path dir = modelOptions.modelDir();
         try (ClipModel model = ModelFiles.load(dir, modelOptions.tokenizer)) {
             int[] bg = alphaBackground != null ? ModelFiles.parseColor(alphaBackground) : ModelFiles.alphaBackground(dir);
+            if (model.preprocessor() == null) throw new io.clip4j.Clip4jException("eval takes fixed-resolution models; " + dir + " is a NaFlex model ("
+                    + model.family() + ")");
             var pre = model.preprocessor().config();
             Augment evalTf = new Augment(pre, model.config().vision().imageSize(), false, 0.9, 1.0, bg);
             Path meta = metadata != null ? metadata : data.toAbsolutePath().getParent().resolve("metadata.jsonl");

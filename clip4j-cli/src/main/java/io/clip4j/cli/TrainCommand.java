@@ -18,12 +18,17 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** clip4j train: contrastive training from scratch or from a checkpoint. */
+/** clip4j train: training from scratch or from a checkpoint, with the loss of the model's family. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a CLIP model contrastively (open_clip's recipe: AdamW, cosine schedule, RandomResizedCrop),",
-                "from a model directory (--model) or a random init (--init ARCH --tokenizer-from DIR).",
-                "Writes OUT/model.safetensors + config.json + preprocessor_config.json + tokenizer files (Hugging Face",
-                "layout), OUT/metrics.jsonl, OUT/metrics.png and OUT/checkpoints/step-N (resumable with --resume OUT)."})
+        description = {"Train a CLIP or SigLIP model (open_clip's recipe: AdamW, cosine schedule,",
+                "RandomResizedCrop) with its family's loss: contrastive for CLIP; sigmoid",
+                "for SigLIP, with learnable logit_scale (not clamped) and logit_bias.",
+                "Starts from a model directory (--model) or a random init (--init ARCH",
+                "--tokenizer-from DIR). SigLIP 2 NaFlex models (model_type siglip2) cannot",
+                "be trained yet.",
+                "Writes OUT/model.safetensors + config.json + preprocessor_config.json +",
+                "tokenizer files (Hugging Face layout), OUT/metrics.jsonl, OUT/metrics.png",
+                "and OUT/checkpoints/step-N (resumable with --resume OUT)."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Start from this model directory.") Path model;
     @Option(names = "--init", paramLabel = "ARCH", description = "Start from a random init of this architecture (${COMPLETION-CANDIDATES}).",
@@ -52,10 +57,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--momentum", defaultValue = "0", description = "SGD momentum (default: ${DEFAULT-VALUE}).") double momentum;
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the init, data order, captions and augmentation (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--no-shuffle", description = "Keep the table's order (every epoch).") boolean noShuffle;
-    @Option(names = "--no-augment", description = "Use the eval transform (resize + centre crop) instead of RandomResizedCrop.") boolean noAugment;
+    @Option(names = "--no-augment", description = "Use the model's own preprocessing (CLIP: resize + centre crop; SigLIP: resize to the square) instead of RandomResizedCrop.") boolean noAugment;
     @Option(names = "--crop-scale", defaultValue = "0.9,1.0", paramLabel = "MIN,MAX", description = "RandomResizedCrop area range (default: ${DEFAULT-VALUE}).") String cropScale;
     @Option(names = "--alpha-background", paramLabel = "COLOR", description = "Composite transparent images onto this colour first (white, black, #rrggbb, r,g,b); recorded in preprocessor_config.json.") String alphaBackground;
-    @Option(names = "--accum", defaultValue = "1", description = "Gradient accumulation: micro-batches per step (exact for the contrastive loss).") int accum;
+    @Option(names = "--accum", defaultValue = "1", description = "Gradient accumulation: micro-batches per step (exact: the loss sees the whole batch).") int accum;
     @Option(names = "--grad-clip", defaultValue = "0", description = "Clip the global gradient norm (0 = off).") double gradClip;
     @Option(names = "--lock-image", description = "Freeze the image tower (LiT).") boolean lockImage;
     @Option(names = "--unlock-last", defaultValue = "0", description = "With --lock-image: leave open_clip's last N layer groups trainable (1 = projection, 2 = + last block…).") int unlockLast;

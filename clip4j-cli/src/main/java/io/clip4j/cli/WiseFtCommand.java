@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 
 /** clip4j wise-ft: weight-space ensembling of two models. */
 @Command(name = "wise-ft", mixinStandardHelpOptions = true,
-        description = {"WiSE-FT: write (1 − α)·FROM + α·TO (every weight and logit_scale) as a new model; both models must",
+        description = {"WiSE-FT: write (1 − α)·FROM + α·TO (every weight, logit_scale and SigLIP's logit_bias) as a new model; both models must",
                 "have the same architecture. Preprocessing and tokenizer files are taken from TO."})
 final class WiseFtCommand implements Callable<Integer> {
     @Option(names = "--from", required = true, paramLabel = "DIR", description = "Model A (e.g. the zero-shot model).") Path from;
@@ -24,7 +24,9 @@ final class WiseFtCommand implements Callable<Integer> {
         if (!(alpha >= 0 && alpha <= 1)) throw new Clip4jException("--alpha must be in [0, 1]");
         try (ClipModel a = ClipModel.load(from); ClipModel b = ClipModel.load(to)) {
             float ls = WiseFt.interpolateInto(a, b, alpha);
-            ModelFiles.write(out, a.config(), a, ls, ModelFiles.preprocessorJson(to, b.config().vision().imageSize(), ModelFiles.alphaBackground(to)), to);
+            float lb = (float) ((1 - alpha) * a.logitBias() + alpha * b.logitBias());   // SigLIP's bias (0 for CLIP)
+            ModelFiles.write(out, a.config(), a, ls, lb, ModelFiles.preprocessorJson(to, b.config().family(), b.config().vision().imageSize(),
+                    ModelFiles.alphaBackground(to)), to);
         }
         System.err.printf("wrote %s = %.3f·%s + %.3f·%s%n", out, 1 - alpha, from, alpha, to);
         return 0;

@@ -93,13 +93,98 @@ class TrainCommandTest {
         for (int i = 0; i < pa.length; i++) assertEquals(0.5f * pa[i] + 0.5f * pb[i], pm[i], 1e-6);
     }
 
-    @Test void siglipModelsAreRefusedClearly() throws Exception {
-        Path data = table(tmp, 4);
-        Path siglip = Fixtures.path("siglip/siglip_tiny");
-        CliTest.Result r = CliTest.run("train", "--model", siglip.toString(), "--data", data.toString(), "--out", tmp.resolve("o").toString(),
+    /** siglip/siglip_tiny copied to dir (training must not touch the fixture). */
+    static Path siglipCopy(Path dir) throws Exception {
+        Path src = Fixtures.path("siglip/siglip_tiny");
+        Files.createDirectories(dir);
+        try (var files = Files.list(src)) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        return dir;
+    }
+
+    /** The fixture's loss batch as a table: its four images (absolute paths) with their captions. */
+    static Path siglipTable(Path dir) throws Exception {
+        Path images = Fixtures.path("siglip/images");
+        Path t = dir.resolve("siglip.tsv");
+        Files.write(t, List.of(images.resolve("cat_chelsea.png") + "\ta photo of a cat",
+                images.resolve("coffee.png") + "\tA cup of coffee with latte art.",
+                images.resolve("astronaut.png") + "\tAn astronaut standing next to a flag",
+                images.resolve("china.png") + "\ta chinese temple with a red roof"));
+        return t;
+    }
+
+    static List<JsonNode> trainRecords(Path out) throws Exception {
+        List<JsonNode> r = new ArrayList<>();
+        for (String l : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonNode m = CliTest.JSON.readTree(l);
+            if (m.get("type").asText().equals("train")) r.add(m);
+        }
+        return r;
+    }
+
+    @Test void siglipTrainsWithTheSigmoidLossThenEmbedsAndEvaluates() throws Exception {
+        Path model = siglipCopy(tmp.resolve("siglip")), data = siglipTable(tmp), out = tmp.resolve("out");
+        float scale0, bias0;
+        try (ClipModel m = ClipModel.load(model)) { scale0 = m.logitScale(); bias0 = m.logitBias(); }
+        CliTest.Result r = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--out", out.toString(),
+                "--batch-size", "4", "--steps", "2", "--no-shuffle", "--no-augment", "--lr", "1e-3", "--workers", "2", "--no-plot", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("sigmoid loss"), r.err());
+        for (String f : List.of("model.safetensors", "config.json", "preprocessor_config.json", "spiece.model", "metrics.jsonl"))
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        assertEquals("siglip", CliTest.JSON.readTree(out.resolve("config.json").toFile()).get("model_type").asText());
+        assertEquals("SiglipImageProcessor", CliTest.JSON.readTree(out.resolve("preprocessor_config.json").toFile()).get("image_processor_type").asText());
+        List<JsonNode> steps = trainRecords(out);
+        assertEquals(2, steps.size());
+        // these four pairs are the fixture's loss batch: the first step's loss (before any update) is the reference loss,
+        // so the trainer's pixels and token rows are the reference processor's and tokenizer's
+        try (var in = io.clip4j.io.SafeTensors.open(Fixtures.path("siglip/loss_siglip_inputs.safetensors"))) {
+            assertEquals(in.floats("loss")[0], steps.get(0).get("loss").asDouble(), 1e-5, "first-step loss vs the fixture's");
+        }
+        JsonNode last = steps.get(1);
+        for (String k : List.of("loss", "logit_scale", "logit_bias")) assertTrue(last.has(k), k);
+        try (ClipModel trained = ClipModel.load(out)) {
+            assertEquals(io.clip4j.model.Family.SIGLIP, trained.family());
+            // the trained scale and bias are written back (metrics.jsonl holds the floats as doubles)
+            assertEquals((float) last.get("logit_scale").asDouble(), trained.logitScale());
+            assertEquals((float) last.get("logit_bias").asDouble(), trained.logitBias());
+            assertNotEquals(scale0, trained.logitScale());
+            assertNotEquals(bias0, trained.logitBias());
+        }
+
+        CliTest.Result e = CliTest.run("embed", "--model", out.toString(), "--image", Fixtures.path("siglip/images/coffee.png").toString(), "--text", "a cup of coffee");
+        assertEquals(0, e.code(), e.err());
+        assertEquals(2, e.lines().size());
+        assertEquals(64, e.lines().get(0).get("embedding").size());
+
+        CliTest.Result ev = CliTest.run("eval", "--model", out.toString(), "--data", data.toString(), "--json");
+        assertEquals(0, ev.code(), ev.err());
+        JsonNode j = CliTest.JSON.readTree(ev.out());
+        assertEquals(4, j.get("images").asInt());
+        assertEquals("sigmoid", j.get("loss_type").asText());
+        assertTrue(Double.isFinite(j.get("loss").asDouble()));
+        assertEquals(1.0, j.get("image_to_text_R@10").asDouble());
+
+        // ten steps at a constant learning rate: the sigmoid loss goes down
+        Path out10 = tmp.resolve("out10");
+        CliTest.Result r10 = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--out", out10.toString(),
+                "--batch-size", "4", "--steps", "10", "--no-shuffle", "--no-augment", "--lr", "1e-3", "--schedule", "constant",
+                "--workers", "2", "--no-plot", "--no-progress");
+        assertEquals(0, r10.code(), r10.err());
+        List<Double> losses = trainRecords(out10).stream().map(m -> m.get("loss").asDouble()).toList();
+        System.out.println("SigLIP train, 10 steps at lr 1e-3: losses " + losses);
+        assertEquals(10, losses.size());
+        assertTrue(losses.get(9) < 0.5 * losses.get(0), "the loss decreases: " + losses);
+    }
+
+    @Test void naflexModelsAreRefusedClearly() throws Exception {
+        Path data = siglipTable(tmp);
+        Path naflex = Fixtures.path("siglip/siglip2_tiny");
+        CliTest.Result r = CliTest.run("train", "--model", naflex.toString(), "--data", data.toString(), "--out", tmp.resolve("o").toString(),
                 "--batch-size", "2", "--steps", "1", "--no-progress");
         assertEquals(1, r.code());
-        assertTrue(r.err().contains("CLIP family only"), r.err());
+        assertTrue(r.err().contains("NaFlex"), r.err());
     }
 
     @Test void usageErrors() throws Exception {

@@ -72,6 +72,15 @@ public record PreprocessConfig(int shortestEdge, int resizeHeight, int resizeWid
                 true, true, true, true, true, false, null);
     }
 
+    /**
+     * Hugging Face's SiglipImageProcessor defaults at n: convert to RGB, resize straight to n×n (bicubic, no crop),
+     * rescale 1/255, normalise with mean = std = 0.5.
+     */
+    public static PreprocessConfig siglip(int size) {
+        return new PreprocessConfig(0, size, size, size, size, Resample.Filter.BICUBIC, new float[]{.5f, .5f, .5f}, new float[]{.5f, .5f, .5f},
+                1f / 255f, true, false, true, true, true, true, null);
+    }
+
     public PreprocessConfig withAlphaBackground(int r, int g, int b) {
         return new PreprocessConfig(shortestEdge, resizeHeight, resizeWidth, cropHeight, cropWidth, resample, mean, std,
                 rescaleFactor, doResize, doCenterCrop, doRescale, doNormalize, doConvertRgb, convertRgbFirst, new int[] {r, g, b});

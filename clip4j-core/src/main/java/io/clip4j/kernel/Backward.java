@@ -314,6 +314,78 @@ public final class Backward {
     }
 
     /**
+     * One query per item attending over T keys: SigLIP's attention-pooling (MAP) head, whose learned probe is the
+     * query of every item. q[D] (shared by the batch), kv[B,T,2D] = (k | v) per token, heads of hd = D/H columns;
+     * keys t ≥ validKeys[b] are masked (validKeys null = none, every key visible). Saves probs[B,H,T] (0 at masked keys).
+     * <pre>
+     *   out[b, h] = Σ_t softmax_t( q[h] · k[b,t,h] · hd^-½ ) · v[b,t,h]          out[B,D]
+     * </pre>
+     */
+    public static void probeAttentionForward(float[] out, float[] probs, float[] q, float[] kv, int B, int T, int D, int H, int[] validKeys) {
+        int hd = D / H, D2 = 2 * D;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        parallelFor(B * H, (long) T * hd * 2, (lo, hi) -> {
+            for (int bh = lo; bh < hi; bh++) {
+                int b = bh / H, h = bh % H, p = bh * T, valid = validKeys == null ? T : validKeys[b];
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < valid; t++) {
+                    float dot = dot(q, h * hd, kv, (b * T + t) * D2 + h * hd, hd) * scale;
+                    probs[p + t] = dot;
+                    if (dot > max) max = dot;
+                }
+                float sum = 0f;
+                for (int t = 0; t < valid; t++) { float e = (float) Math.exp(probs[p + t] - max); probs[p + t] = e; sum += e; }
+                float inv = 1f / sum;
+                for (int t = 0; t < valid; t++) probs[p + t] *= inv;
+                for (int t = valid; t < T; t++) probs[p + t] = 0f;
+                int o = b * D + h * hd;
+                for (int d = 0; d < hd; d++) out[o + d] = 0f;
+                for (int t = 0; t < valid; t++) axpy(probs[p + t], kv, (b * T + t) * D2 + D + h * hd, out, o, hd);
+            }
+        });
+    }
+
+    /**
+     * Adjoint of {@link #probeAttentionForward}, per (b, h) with P = probs[b,h,:], z = hd^-½·q·kᵀ:
+     * <pre>
+     *   dv[b,t] += P[t] · dout[b]
+     *   dP[t]    = dout[b] · v[b,t]
+     *   dz[t]    = P[t] · (dP[t] − Σ_u P[u]·dP[u])                 (masked keys have P = 0: no gradient)
+     *   dk[b,t] += hd^-½ · dz[t] · q
+     *   dq      += hd^-½ · Σ_b Σ_t dz[t] · k[b,t]                  (the query is shared: summed over the batch)
+     * </pre>
+     * into dq[D] and dkv[B,T,2D] (k, v column blocks). Threads take disjoint (b, h) pairs; each item's share of dq
+     * is summed afterwards in item order, so the result does not depend on the thread count.
+     */
+    public static void probeAttentionBackward(float[] dq, float[] dkv, float[] dout, float[] q, float[] kv, float[] probs,
+                                              int B, int T, int D, int H, int[] validKeys) {
+        int hd = D / H, D2 = 2 * D;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] dqItem = new float[B * D];
+        parallelFor(B * H, (long) T * hd * 4, (lo, hi) -> {
+            float[] dz = new float[T];
+            for (int bh = lo; bh < hi; bh++) {
+                int b = bh / H, h = bh % H, p = bh * T, o = b * D + h * hd, valid = validKeys == null ? T : validKeys[b];
+                float sum = 0f;
+                for (int t = 0; t < valid; t++) {
+                    int v = (b * T + t) * D2 + D + h * hd;
+                    float dp = dot(dout, o, kv, v, hd);
+                    axpy(probs[p + t], dout, o, dkv, v, hd);          // dv[b,t] += P[t]·dout[b]
+                    dz[t] = dp;
+                    sum += probs[p + t] * dp;
+                }
+                for (int t = 0; t < valid; t++) {
+                    float g = probs[p + t] * (dz[t] - sum) * scale;
+                    int k = (b * T + t) * D2 + h * hd;
+                    axpy(g, kv, k, dqItem, o, hd);                     // dq (item b's share) += g·k[b,t]
+                    axpy(g, q, h * hd, dkv, k, hd);                    // dk[b,t] += g·q
+                }
+            }
+        });
+        for (int b = 0; b < B; b++) for (int d = 0; d < D; d++) dq[d] += dqItem[b * D + d];
+    }
+
+    /**
      * Σ_d a[ao + d]·b[bo + d]: vector fma per lane, then the lanes added in a fixed order (reduceLanes(ADD) may add
      * in another order before and after JIT compilation, which would make results depend on warm-up).
      */

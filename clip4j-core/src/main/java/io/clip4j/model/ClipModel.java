@@ -48,7 +48,7 @@ public final class ClipModel implements AutoCloseable {
     /** Images or texts per forward pass when embedding lists of inputs. */
     public static final int DEFAULT_BATCH_SIZE = 32;
 
-    /** A model built in memory (e.g. freshly initialised) with CLIP's default preprocessing and no tokenizer. */
+    /** A model built in memory (e.g. freshly initialised) with its family's default preprocessing and no tokenizer. */
     public ClipModel(ModelConfig config, ParamSource src, float logitScale) {
         this(config, src, logitScale, 0f, null, null, Options.defaults());
     }
@@ -140,7 +140,7 @@ public final class ClipModel implements AutoCloseable {
                 }
             }
         }
-        return PreprocessConfig.clip(config.vision().imageSize());
+        return config.family() == Family.CLIP ? PreprocessConfig.clip(config.vision().imageSize()) : PreprocessConfig.siglip(config.vision().imageSize());
     }
 
     public ModelConfig config() { return config; }

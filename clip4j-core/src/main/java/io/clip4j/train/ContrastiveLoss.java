@@ -28,7 +28,7 @@ public final class ContrastiveLoss {
             float[] dLogitsPerImage, float[] dLogitsPerText,      // [B,B]
             float[] dImageNormalized, float[] dTextNormalized,    // [B,E]
             float[] dImageFeatures, float[] dTextFeatures,        // [B,E]
-            float dLogitScaleExp, float dLogitScale) {}
+            float dLogitScaleExp, float dLogitScale) implements TrainingGraph.LossResult {}
 
     /** img[B,E], txt[B,E] unnormalised features; pair i is (image i, caption i). */
     public static Result compute(float[] img, float[] txt, int B, int E, float logitScale) {

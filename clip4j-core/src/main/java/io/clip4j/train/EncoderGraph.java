@@ -86,11 +86,7 @@ final class EncoderGraph {
             Backward.layerNormForward(h2[l], mean2[l], rstd2[l], m, bk.ln2.weight.data, bk.ln2.bias.data, N, C, bk.ln2.eps);
             Ops.matmul(f[l], h2[l], bk.fc1.weight.data, bk.fc1.bias.data, N, C, I);
             System.arraycopy(f[l], 0, g[l], 0, N * I);
-            switch (activation) {
-                case QUICK_GELU -> Ops.quickGelu(g[l], N * I);
-                case GELU -> Ops.gelu(g[l], N * I);
-                case GELU_TANH -> Ops.geluTanh(g[l], N * I);
-            }
+            activate(activation, g[l], N * I);
             Ops.matmul(out, g[l], bk.fc2.weight.data, bk.fc2.bias.data, N, I, C);
             Ops.addInPlace(out, m, N * C);                                    // x' = m + mlp_out
         }
@@ -109,11 +105,7 @@ final class EncoderGraph {
             zero(dg, N * I);
             Backward.matmulBackward(dg, grads.of(bk.fc2.weight), grads.of(bk.fc2.bias), dx, g[l], bk.fc2.weight.data, N, I, C);
             zero(df, N * I);
-            switch (activation) {
-                case QUICK_GELU -> Backward.quickGeluBackward(df, f[l], dg, N * I);
-                case GELU -> Backward.geluBackward(df, f[l], dg, N * I);
-                case GELU_TANH -> Backward.geluTanhBackward(df, f[l], dg, N * I);
-            }
+            activationBackward(activation, df, f[l], dg, N * I);
             zero(dh, N * C);
             Backward.matmulBackward(dh, grads.of(bk.fc1.weight), grads.of(bk.fc1.bias), df, h2[l], bk.fc1.weight.data, N, C, I);
             Backward.layerNormBackward(dx, grads.of(bk.ln2.weight), grads.of(bk.ln2.bias), dh, mid[l], bk.ln2.weight.data,
@@ -139,6 +131,24 @@ final class EncoderGraph {
     }
 
     static void zero(float[] a, int n) { Arrays.fill(a, 0, n, 0f); }
+
+    /** x[n] = act(x[n]) in place. */
+    static void activate(Activation act, float[] x, int n) {
+        switch (act) {
+            case QUICK_GELU -> Ops.quickGelu(x, n);
+            case GELU -> Ops.gelu(x, n);
+            case GELU_TANH -> Ops.geluTanh(x, n);
+        }
+    }
+
+    /** dinp[n] += dout · act'(inp), inp the pre-activation. */
+    static void activationBackward(Activation act, float[] dinp, float[] inp, float[] dout, int n) {
+        switch (act) {
+            case QUICK_GELU -> Backward.quickGeluBackward(dinp, inp, dout, n);
+            case GELU -> Backward.geluBackward(dinp, inp, dout, n);
+            case GELU_TANH -> Backward.geluTanhBackward(dinp, inp, dout, n);
+        }
+    }
 
     /** Floats saved per token by {@link #forward} (all layers), with T tokens per item: the memory model of this stack. */
     static long savedFloatsPerItem(int layers, int C, int I, int H, int T) {

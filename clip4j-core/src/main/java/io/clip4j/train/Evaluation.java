@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clip4j.Clip4jException;
 import io.clip4j.model.ClipModel;
+import io.clip4j.model.Family;
 import io.clip4j.model.Vectors;
 import io.clip4j.text.Tokenizer;
 import io.clip4j.train.data.CaptionTable;
@@ -33,8 +34,11 @@ import java.util.stream.IntStream;
  *   <li>Zero-shot classification: each image among the classes (the distinct values of a metadata field over the
  *       evaluated images), each class embedded as a prompt template ({@code "an emoji of {name}"}; {@code {field}}
  *       is the value, {@code {field:lower}} its lower case); top-1 and top-5 accuracy.</li>
- *   <li>Loss: the CLIP contrastive loss over consecutive batches of the images with their first caption.</li>
+ *   <li>Loss: the model family's training loss (CLIP: contrastive; SigLIP: sigmoid, with the logit bias) over
+ *       consecutive batches of the images with their first caption.</li>
  * </ul>
+ * Retrieval and zero-shot rank by cosine similarity, which orders pairs exactly as the family's scores do (CLIP's
+ * scaled logits, SigLIP's sigmoid(scale·cos + bias): both increase with the cosine).
  * Images use the eval transform (no augmentation); failed images are skipped and counted.
  */
 public final class Evaluation {
@@ -67,8 +71,9 @@ public final class Evaluation {
 
     public record ZeroShotResult(String field, String template, int classes, int images, double top1, double top5) {}
 
+    /** lossName: "contrastive" or "sigmoid", the loss of {@code loss}. */
     public record Report(int images, int texts, int skipped, double[] imageToText, double[] textToImage, double meanRecall,
-                         double loss, List<ZeroShotResult> zeroShot) {
+                         double loss, String lossName, List<ZeroShotResult> zeroShot) {
         public ObjectNode toJson() {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("images", images).put("texts", texts).put("skipped", skipped);
@@ -77,7 +82,7 @@ public final class Evaluation {
                 o.put("text_to_image_R@" + KS[i], textToImage[i]);
             }
             o.put("mean_recall", meanRecall);
-            if (!Double.isNaN(loss)) o.put("loss", loss);
+            if (!Double.isNaN(loss)) o.put("loss", loss).put("loss_type", lossName);
             for (ZeroShotResult z : zeroShot) {
                 ObjectNode n = o.putObject("zero_shot_" + z.field());
                 n.put("template", z.template()).put("classes", z.classes()).put("images", z.images()).put("top1", z.top1()).put("top5", z.top5());
@@ -93,7 +98,7 @@ public final class Evaluation {
             sb.append(String.format(Locale.ROOT, "%-16s %8.2f %8.2f %8.2f%n", "image → text", 100 * imageToText[0], 100 * imageToText[1], 100 * imageToText[2]));
             sb.append(String.format(Locale.ROOT, "%-16s %8.2f %8.2f %8.2f%n", "text → image", 100 * textToImage[0], 100 * textToImage[1], 100 * textToImage[2]));
             sb.append(String.format(Locale.ROOT, "mean recall %.2f%n", 100 * meanRecall));
-            if (!Double.isNaN(loss)) sb.append(String.format(Locale.ROOT, "contrastive loss %.4f%n", loss));
+            if (!Double.isNaN(loss)) sb.append(String.format(Locale.ROOT, "%s loss %.4f%n", lossName, loss));
             for (ZeroShotResult z : zeroShot) {
                 sb.append(String.format(Locale.ROOT, "zero-shot %-10s top-1 %6.2f  top-5 %6.2f  (%d classes, \"%s\")%n", z.field(),
                         100 * z.top1(), 100 * z.top5(), z.classes(), z.template()));
@@ -119,13 +124,20 @@ public final class Evaluation {
         return out;
     }
 
+    /** Evaluates a model on items with the model's own logit bias (see the overload). */
+    public static Report run(ClipModel model, Tokenizer tokenizer, Augment evalTransform, List<CaptionTable.Item> items, int batchSize,
+                             float logitScale, Map<Path, JsonNode> metadata, List<ZeroShot> tasks, Consumer<String> warn) {
+        return run(model, tokenizer, evalTransform, items, batchSize, logitScale, model.logitBias(), metadata, tasks, warn);
+    }
+
     /**
      * Evaluates a model on items.
      * @param logitScale for the loss (the model's current ln temperature)
+     * @param logitBias  for the loss of a SigLIP model (its current bias; unused for CLIP)
      * @param metadata   image path → metadata row (for zero-shot), or null
      */
     public static Report run(ClipModel model, Tokenizer tokenizer, Augment evalTransform, List<CaptionTable.Item> items, int batchSize,
-                             float logitScale, Map<Path, JsonNode> metadata, List<ZeroShot> tasks, Consumer<String> warn) {
+                             float logitScale, float logitBias, Map<Path, JsonNode> metadata, List<ZeroShot> tasks, Consumer<String> warn) {
         int n = items.size(), per = evalTransform.floatsPerImage();
         float[][] pixels = new float[n][];
         String[] errors = new String[n];
@@ -177,6 +189,7 @@ public final class Evaluation {
         mean /= 2 * KS.length;
 
         // loss over consecutive batches, first caption of each image
+        boolean sigmoid = model.family() != Family.CLIP;
         double lossSum = 0;
         int lossBatches = 0;
         int E = model.embedDim();
@@ -188,7 +201,7 @@ public final class Evaluation {
                 System.arraycopy(imgFeat[s + b], 0, a, b * E, E);
                 System.arraycopy(txtFeat[imageTexts.get(s + b).get(0)], 0, t, b * E, E);
             }
-            lossSum += ContrastiveLoss.compute(a, t, B, E, logitScale).loss();
+            lossSum += sigmoid ? SigmoidLoss.compute(a, t, B, E, logitScale, logitBias).loss() : ContrastiveLoss.compute(a, t, B, E, logitScale).loss();
             lossBatches++;
         }
         double loss = lossBatches == 0 ? Double.NaN : lossSum / lossBatches;
@@ -222,7 +235,7 @@ public final class Evaluation {
                 zs.add(new ZeroShotResult(task.field(), task.template(), cls.size(), total, (double) top1 / total, (double) top5 / total));
             }
         }
-        return new Report(G, texts.size(), skipped, i2t, t2i, mean, loss, zs);
+        return new Report(G, texts.size(), skipped, i2t, t2i, mean, loss, sigmoid ? "sigmoid" : "contrastive", zs);
     }
 
     /** Recall@K of queries against keys: a query hits when one of its positives ranks among the first K (ties: strict). */

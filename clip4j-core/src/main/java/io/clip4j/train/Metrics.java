@@ -18,7 +18,8 @@ import java.util.List;
 /**
  * {@code metrics.jsonl}: one JSON object per line, flushed as written.
  * {@code {"type":"train","step":…,"epoch":…,"lr":…,"loss":…,"logit_scale":…,"samples_per_s":…}} per step (step
- * counts steps done, 1-based), {@code {"type":"eval","step":…, …recall, zero-shot, loss}} per evaluation.
+ * counts steps done, 1-based; SigLIP adds {@code "logit_bias"}), {@code {"type":"eval","step":…, …recall, zero-shot,
+ * loss, loss_type}} per evaluation.
  * Resuming at step s first drops the records of steps after s (those of the interrupted run's lost tail).
  */
 public final class Metrics implements AutoCloseable {

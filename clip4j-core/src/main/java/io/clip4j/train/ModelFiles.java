@@ -9,6 +9,7 @@ import io.clip4j.image.PreprocessConfig;
 import io.clip4j.io.DType;
 import io.clip4j.io.HfCheckpointWriter;
 import io.clip4j.model.ClipModel;
+import io.clip4j.model.Family;
 import io.clip4j.model.ModelConfig;
 
 import java.io.IOException;
@@ -36,10 +37,19 @@ public final class ModelFiles {
     /** The clip4j key of preprocessor_config.json holding the background colour transparent images are composited onto. */
     public static final String ALPHA_BACKGROUND_KEY = "alpha_background";
 
-    /** Writes the model (weights with the given logit_scale) and its companion files into dir (each file atomically). */
+    /** Writes the model (weights with the given logit_scale, the model's own logit bias) and its companion files. */
     public static void write(Path dir, ModelConfig config, ClipModel model, float logitScale, ObjectNode preprocessorJson, Path tokenizerDir) throws IOException {
+        write(dir, config, model, logitScale, model.logitBias(), preprocessorJson, tokenizerDir);
+    }
+
+    /**
+     * Writes the model (weights with the given logit_scale and, for SigLIP families, logit_bias) and its companion
+     * files into dir (each file atomically).
+     */
+    public static void write(Path dir, ModelConfig config, ClipModel model, float logitScale, float logitBias, ObjectNode preprocessorJson,
+                             Path tokenizerDir) throws IOException {
         Files.createDirectories(dir);
-        HfCheckpointWriter.write(dir, config, model.params(), logitScale, DType.F32);
+        HfCheckpointWriter.write(dir, config, model.params(), logitScale, logitBias, DType.F32);
         HfCheckpointWriter.writeJson(dir.resolve("preprocessor_config.json"), preprocessorJson);
         if (tokenizerDir != null) copyTokenizer(tokenizerDir, dir);
     }
@@ -74,8 +84,30 @@ public final class ModelFiles {
         return n;
     }
 
+    /** preprocessor_config.json as Hugging Face's SiglipImageProcessor writes it, for image size n. */
+    public static ObjectNode siglipPreprocessorJson(int size) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("do_convert_rgb", true).put("do_normalize", true).put("do_rescale", true).put("do_resize", true);
+        n.put("image_processor_type", "SiglipImageProcessor");
+        n.putArray("image_mean").add(0.5).add(0.5).add(0.5);
+        n.putArray("image_std").add(0.5).add(0.5).add(0.5);
+        n.put("processor_class", "SiglipProcessor");
+        n.put("resample", 3);
+        n.put("rescale_factor", 1.0 / 255);
+        n.putObject("size").put("height", size).put("width", size);
+        return n;
+    }
+
     /** The source directory's preprocessor_config.json (or CLIP's defaults), with alpha_background set or removed. */
     public static ObjectNode preprocessorJson(Path sourceDir, int imageSize, int[] alphaBackground) {
+        return preprocessorJson(sourceDir, Family.CLIP, imageSize, alphaBackground);
+    }
+
+    /**
+     * The source directory's preprocessor_config.json (or the family's defaults: CLIP's or SigLIP's image processor),
+     * with alpha_background set or removed.
+     */
+    public static ObjectNode preprocessorJson(Path sourceDir, Family family, int imageSize, int[] alphaBackground) {
         ObjectNode n = null;
         if (sourceDir != null && Files.isRegularFile(sourceDir.resolve("preprocessor_config.json"))) {
             try {
@@ -85,7 +117,7 @@ public final class ModelFiles {
                 throw new Clip4jException("cannot read " + sourceDir.resolve("preprocessor_config.json") + ": " + e.getMessage(), e);
             }
         }
-        if (n == null) n = clipPreprocessorJson(imageSize);
+        if (n == null) n = family == Family.CLIP ? clipPreprocessorJson(imageSize) : siglipPreprocessorJson(imageSize);
         if (alphaBackground != null) {
             ArrayNode a = n.putArray(ALPHA_BACKGROUND_KEY);
             for (int v : alphaBackground) a.add(v);
@@ -108,8 +140,9 @@ public final class ModelFiles {
     }
 
     /**
-     * The fixed-resolution preprocessing of a model directory including alpha_background (which
-     * {@link PreprocessConfig#fromHfJson} does not read yet), or null when the directory has no preprocessor_config.json.
+     * The fixed-resolution preprocessing of a model directory including alpha_background, or null when the directory
+     * has no preprocessor_config.json. As written there: {@link #preprocessConfig(Path, Family, int)} adds what the
+     * family's processor does beyond the file.
      */
     public static PreprocessConfig preprocessConfig(Path dir) {
         Path f = dir.resolve("preprocessor_config.json");
@@ -119,12 +152,25 @@ public final class ModelFiles {
         return bg == null ? p : p.withAlphaBackground(bg[0], bg[1], bg[2]);
     }
 
-    /** Loads a model directory honouring alpha_background (and an optional separate tokenizer folder). */
+    /**
+     * The fixed-resolution preprocessing a model of this family gets from dir, as {@link ClipModel#load} builds it:
+     * the directory's preprocessor_config.json (SigLIP's processor converting to RGB before the resize), or the
+     * family's defaults at imageSize (CLIP: resize the shorter side + centre crop; SigLIP: resize to the square) when
+     * dir is null or has none.
+     */
+    public static PreprocessConfig preprocessConfig(Path dir, Family family, int imageSize) {
+        PreprocessConfig p = dir == null ? null : preprocessConfig(dir);
+        if (p == null) return family == Family.CLIP ? PreprocessConfig.clip(imageSize) : PreprocessConfig.siglip(imageSize);
+        return family == Family.CLIP ? p : p.withConvertRgbFirst(true);
+    }
+
+    /**
+     * Loads a model directory (an optional separate tokenizer folder). alpha_background in its preprocessor_config.json
+     * is honoured by the loader itself ({@link PreprocessConfig#fromHfJson} reads it).
+     */
     public static ClipModel load(Path dir, Path tokenizerDir) {
         ClipModel.Options o = ClipModel.Options.defaults();
         if (tokenizerDir != null) o = o.withTokenizerDir(tokenizerDir);
-        int[] bg = alphaBackground(dir);
-        if (bg != null) o = o.withPreprocess(preprocessConfig(dir));
         return ClipModel.load(dir, o);
     }
 

@@ -23,7 +23,7 @@ public final class SigmoidLoss {
             float[] logitsPerText, float[] logitsPerImage,        // [B,B]
             float[] dLogitsPerText,                               // [B,B]
             float[] dImageFeatures, float[] dTextFeatures,        // [B,E]
-            float dLogitScale, float dLogitBias) {}
+            float dLogitScale, float dLogitBias) implements TrainingGraph.LossResult {}
 
     /** img[B,E], txt[B,E] unnormalised features (normalised ones pass through unchanged); pair i matches. */
     public static Result compute(float[] img, float[] txt, int B, int E, float logitScale, float logitBias) {

@@ -9,15 +9,16 @@ import java.util.List;
  * One optimizer step on one batch, in open_clip's order:
  * <pre>
  *   lr = schedule(step)  →  zero grads  →  forward  →  loss  →  backward
- *   →  (optional) clip the global gradient norm  →  optimizer.step(lr)  →  logit_scale.clamp_(0, ln 100)
+ *   →  (optional) clip the global gradient norm  →  optimizer.step(lr)  →  the graph's post-step rule
+ *      (CLIP: logit_scale.clamp_(0, ln 100); SigLIP: none)
  * </pre>
  * The model's parameters are updated in place. A trainer loop calls {@link #run} once per batch.
  */
 public final class TrainStep {
-    /** open_clip clamps logit_scale to [0, ln 100] after every step (temperature at most 100). */
+    /** open_clip clamps CLIP's logit_scale to [0, ln 100] after every step (temperature at most 100). */
     public static final float LOGIT_SCALE_MAX = (float) Math.log(100);
 
-    private final ClipTrainingGraph graph;
+    private final TrainingGraph<?> graph;
     private final Optimizer optimizer;
     private final LrSchedule schedule;
     private final double maxGradNorm;
@@ -28,7 +29,7 @@ public final class TrainStep {
     /**
      * @param maxGradNorm clip the global L2 norm of all gradients to this (torch clip_grad_norm_); ≤ 0 = no clipping
      */
-    public TrainStep(ClipTrainingGraph graph, Optimizer optimizer, LrSchedule schedule, double maxGradNorm) {
+    public TrainStep(TrainingGraph<?> graph, Optimizer optimizer, LrSchedule schedule, double maxGradNorm) {
         this.graph = graph;
         this.optimizer = optimizer;
         this.schedule = schedule;
@@ -37,28 +38,32 @@ public final class TrainStep {
 
     /**
      * open_clip's default recipe on a model: AdamW(β 0.9/0.98, ε 1e-6) over the two open_clip parameter groups
-     * (weight decay wd on tensors of ≥ 2 dims, none on the rest), the given schedule, no gradient clipping.
+     * (weight decay wd on tensors of ≥ 2 dims, none on the rest), the given schedule, no gradient clipping; the
+     * family's loss ({@link TrainingGraph#of}).
      */
     public static TrainStep adamw(ClipModel model, LrSchedule schedule, double weightDecay) {
-        ClipTrainingGraph g = new ClipTrainingGraph(model);
+        TrainingGraph<?> g = TrainingGraph.of(model);
         return new TrainStep(g, AdamW.openClip(ParamGroup.openClip(g.params(), weightDecay)), schedule, 0);
     }
 
-    /** What one step did. loss* are those of the forward before the update; gradNorm is NaN when not clipping. */
+    /**
+     * What one step did. loss* are those of the forward before the update (lossImage / lossText NaN for a loss
+     * without such parts); gradNorm is NaN when not clipping; logitBiasAfter is NaN without a logit bias.
+     */
     public record Result(int step, double lr, float loss, float lossImage, float lossText,
-                         double gradNorm, float logitScaleBefore, float logitScaleAfter) {}
+                         double gradNorm, float logitScaleBefore, float logitScaleAfter, float logitBiasAfter) {}
 
     /** One step on pixels[B,3,S,S] and token rows ids[B·L]. */
     public Result run(float[] pixels, int[] ids, int B, int L) {
         double lr = schedule.lr(step);
-        float[] ls = graph.logitScale().data;
-        float before = ls[0];
-        ContrastiveLoss.Result r = graph.forwardBackwardAccum(pixels, ids, B, L, accum);
+        float before = graph.logitScale().data[0];
+        TrainingGraph.LossResult r = graph.forwardBackwardAccum(pixels, ids, B, L, accum);
         for (Param p : frozen) java.util.Arrays.fill(graph.grads().of(p), 0f);
         double norm = maxGradNorm > 0 ? graph.grads().clipGlobalNorm(maxGradNorm) : Double.NaN;
         optimizer.step(graph.grads(), lr);
-        ls[0] = Math.min(Math.max(ls[0], 0f), LOGIT_SCALE_MAX);
-        return new Result(step++, lr, r.loss(), r.lossImage(), r.lossText(), norm, before, ls[0]);
+        graph.afterOptimizerStep();
+        float bias = graph.logitBias() == null ? Float.NaN : graph.logitBias().data[0];
+        return new Result(step++, lr, r.loss(), r.lossImage(), r.lossText(), norm, before, graph.logitScale().data[0], bias);
     }
 
     /** Convenience: token rows as int[B][L] (all of one length). */
@@ -72,7 +77,7 @@ public final class TrainStep {
         return run(pixels, flat, B, L);
     }
 
-    /** Gradient accumulation over accum micro-batches per step ({@link ClipTrainingGraph#forwardBackwardAccum}); 1 = off. */
+    /** Gradient accumulation over accum micro-batches per step ({@link TrainingGraph#forwardBackwardAccum}); 1 = off. */
     public TrainStep withAccum(int accum) {
         if (accum < 1) throw new IllegalArgumentException("accum must be at least 1");
         this.accum = accum;
@@ -97,7 +102,7 @@ public final class TrainStep {
     /** Steps taken so far (the next step's schedule index). */
     public int stepsDone() { return step; }
 
-    public ClipTrainingGraph graph() { return graph; }
+    public TrainingGraph<?> graph() { return graph; }
 
     public Optimizer optimizer() { return optimizer; }
 }

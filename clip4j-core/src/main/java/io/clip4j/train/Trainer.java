@@ -7,11 +7,8 @@ import io.clip4j.Clip4jException;
 import io.clip4j.image.PreprocessConfig;
 import io.clip4j.model.Architectures;
 import io.clip4j.model.ClipModel;
-import io.clip4j.model.Family;
 import io.clip4j.model.ModelConfig;
 import io.clip4j.model.RandomInit;
-import io.clip4j.model.VisionTower;
-import io.clip4j.nn.Block;
 import io.clip4j.nn.Param;
 import io.clip4j.text.ClipBpeTokenizer;
 import io.clip4j.text.Tokenizer;
@@ -90,17 +87,16 @@ public final class Trainer {
             model = new ClipModel(config, new RandomInit(config, o.seed), config.logitScaleInit());
             preprocessSource = null;
         }
-        if (model.family() != Family.CLIP) {
-            throw new Clip4jException("training supports the CLIP family only: " + model.family()
-                    + " models (sigmoid loss) are not supported by the training graph yet");
-        }
+        // the family's graph and loss (CLIP: contrastive; SigLIP: sigmoid); refuses what cannot be trained yet (NaFlex)
+        TrainingGraph<?> graph = TrainingGraph.of(model);
         tokenizer = Tokenizers.load(tokenizerDir);
         ModelConfig config = model.config();
         int S = config.vision().imageSize();
         int[] alphaBg = o.alphaBackground != null ? o.alphaBackground : preprocessSource != null ? ModelFiles.alphaBackground(preprocessSource) : null;
-        PreprocessConfig basePre = preprocessSource != null && ModelFiles.preprocessConfig(preprocessSource) != null
-                ? ModelFiles.preprocessConfig(preprocessSource) : PreprocessConfig.clip(S);
-        ObjectNode preJson = ModelFiles.preprocessorJson(preprocessSource, S, alphaBg);
+        // the model's own processor (CLIP: resize the shorter side + centre crop; SigLIP: resize to the square), the
+        // eval transform and the normalisation of the augmented one
+        PreprocessConfig basePre = ModelFiles.preprocessConfig(preprocessSource, config.family(), S);
+        ObjectNode preJson = ModelFiles.preprocessorJson(preprocessSource, config.family(), S, alphaBg);
         Augment trainTf = new Augment(basePre, S, o.augment, o.cropScaleMin, o.cropScaleMax, alphaBg);
         Augment evalTf = new Augment(basePre, S, false, 0.9, 1.0, alphaBg);
 
@@ -118,9 +114,7 @@ public final class Trainer {
         int total = o.steps > 0 ? o.steps : o.epochs * perEpoch;
         this.totalSteps = total;
 
-        // ---- graph, frozen towers, optimizer, step
-        ClipTrainingGraph graph = new ClipTrainingGraph(model);
-        if (resumeFrom != null) graph.logitScale().data[0] = model.logitScale();
+        // ---- frozen towers, optimizer, step (the graph starts from the model's logit_scale / logit_bias)
         List<Param> frozen = frozenParams(model);
         Set<Param> frozenSet = Collections.newSetFromMap(new IdentityHashMap<>());
         frozenSet.addAll(frozen);
@@ -154,9 +148,9 @@ public final class Trainer {
         if (first >= total) listener.message("nothing to do: " + first + " of " + total + " steps done");
 
         long trainableCount = trainable.stream().mapToLong(Param::numel).sum();
-        listener.message(String.format("training %,d of %,d parameters on %,d images: %d steps of %d (%d per epoch)%s",
+        listener.message(String.format("training %,d of %,d parameters on %,d images: %d steps of %d (%d per epoch), %s loss%s",
                 trainableCount, graph.params().stream().mapToLong(Param::numel).sum(), n, total - first, o.batchSize, perEpoch,
-                o.accum > 1 ? ", accum " + o.accum : ""));
+                graph.lossName(), o.accum > 1 ? ", accum " + o.accum : ""));
 
         Path metricsFile = out.resolve("metrics.jsonl");
         List<Float> losses = new ArrayList<>();
@@ -191,7 +185,9 @@ public final class Trainer {
                 if (!Float.isFinite(r.loss())) throw new Clip4jException("the loss is " + r.loss() + " at step " + (r.step() + 1) + " (lower --lr?)");
                 ObjectNode rec = JSON.createObjectNode();
                 rec.put("type", "train").put("step", r.step() + 1).put("epoch", b.epoch() + (double) b.resumePosition() / n)
-                        .put("lr", r.lr()).put("loss", r.loss()).put("logit_scale", r.logitScaleAfter()).put("samples_per_s", sps);
+                        .put("lr", r.lr()).put("loss", r.loss()).put("logit_scale", r.logitScaleAfter());
+                if (graph.logitBias() != null) rec.put("logit_bias", r.logitBiasAfter());
+                rec.put("samples_per_s", sps);
                 if (!Double.isNaN(r.gradNorm())) rec.put("grad_norm", r.gradNorm());
                 metrics.write(rec);
                 listener.step(rec);
@@ -213,7 +209,7 @@ public final class Trainer {
             }
             if (done >= total) {
                 if (valTable != null) lastEval = evaluate(model, tokenizer, evalTf, valTable, graph, metadata, done, metrics);
-                ModelFiles.write(out, config, model, graph.logitScale().data[0], preJson, tokenizerDir);
+                ModelFiles.write(out, config, model, graph.logitScale().data[0], logitBias(graph, model), preJson, tokenizerDir);
             }
             if (o.plot) {
                 try {
@@ -238,7 +234,7 @@ public final class Trainer {
         if (o.initArch != null && o.tokenizerFrom == null && o.resume == null) throw new Clip4jException("--init needs --tokenizer-from DIR (the tokenizer files to train with)");
         if (o.data == null) throw new Clip4jException("no training data: give --data TABLE");
         if (o.out == null) throw new Clip4jException("no output directory: give --out DIR");
-        if (o.batchSize < 2) throw new Clip4jException("--batch-size must be at least 2 (the contrastive loss needs negatives)");
+        if (o.batchSize < 2) throw new Clip4jException("--batch-size must be at least 2 (the loss needs negatives)");
         if (o.accum < 1 || o.batchSize % o.accum != 0) throw new Clip4jException("--accum must divide --batch-size");
         if (o.steps <= 0 && o.epochs <= 0) throw new Clip4jException("give --epochs N or --steps N");
         if (!o.schedule.equals("cosine") && !o.schedule.equals("constant")) throw new Clip4jException("--schedule must be cosine or constant");
@@ -256,16 +252,22 @@ public final class Trainer {
         if (!diffs.isEmpty()) listener.message("warning: resuming with different settings (" + String.join(", ", diffs) + "): the run will not match an uninterrupted one");
     }
 
-    private Path save(Path ckptDir, int done, ModelConfig config, ClipModel model, ClipTrainingGraph graph, ObjectNode preJson, Path tokenizerDir,
+    /** The bias to write: the trained one, or the model's (0 for CLIP, which has none). */
+    private static float logitBias(TrainingGraph<?> graph, ClipModel model) {
+        return graph.logitBias() != null ? graph.logitBias().data[0] : model.logitBias();
+    }
+
+    private Path save(Path ckptDir, int done, ModelConfig config, ClipModel model, TrainingGraph<?> graph, ObjectNode preJson, Path tokenizerDir,
                       Optimizer opt, int epoch, long position, List<String> skipped) throws IOException {
         ObjectNode st = JSON.createObjectNode();
         st.put("step", done).put("epoch", epoch).put("position", position).put("seed", o.seed).put("batch_size", o.batchSize)
                 .put("accum", o.accum).put("total_steps", totalSteps).put("shuffle", o.shuffle).put("augment", o.augment)
                 .put("optimizer", o.optimizer).put("lr", o.lr).put("schedule", o.schedule).put("warmup", o.warmup)
                 .put("logit_scale", graph.logitScale().data[0]).put("data", o.data);
+        if (graph.logitBias() != null) st.put("logit_bias", graph.logitBias().data[0]);
         var arr = st.putArray("skipped_images");
         skipped.forEach(arr::add);
-        Path p = Checkpoints.save(ckptDir, done, dir -> ModelFiles.write(dir, config, model, graph.logitScale().data[0], preJson, tokenizerDir),
+        Path p = Checkpoints.save(ckptDir, done, dir -> ModelFiles.write(dir, config, model, graph.logitScale().data[0], logitBias(graph, model), preJson, tokenizerDir),
                 opt, graph.params(), st);
         Checkpoints.prune(ckptDir, o.keep);
         return p;
@@ -273,9 +275,10 @@ public final class Trainer {
 
     private int totalSteps;
 
-    private Evaluation.Report evaluate(ClipModel model, Tokenizer tok, Augment evalTf, CaptionTable val, ClipTrainingGraph graph,
+    private Evaluation.Report evaluate(ClipModel model, Tokenizer tok, Augment evalTf, CaptionTable val, TrainingGraph<?> graph,
                                        Map<Path, JsonNode> metadata, int done, Metrics metrics) {
-        Evaluation.Report r = Evaluation.run(model, tok, evalTf, val.items(), Math.max(o.batchSize, 32), graph.logitScale().data[0], metadata,
+        Evaluation.Report r = Evaluation.run(model, tok, evalTf, val.items(), Math.max(o.batchSize, 32), graph.logitScale().data[0],
+                logitBias(graph, model), metadata,
                 metadata == null ? null : Evaluation.EMOJI_TASKS, listener::message);
         ObjectNode rec = r.toJson();
         rec.put("type", "eval").put("step", done);
@@ -284,28 +287,31 @@ public final class Trainer {
         return r;
     }
 
-    /** Parameters not trained: the image tower with --lock-image (except open_clip's last unlocked groups), the text tower with --lock-text. */
+    /**
+     * Parameters not trained: the image tower with --lock-image (except open_clip's last unlocked groups), the text
+     * tower with --lock-text.
+     */
     List<Param> frozenParams(ClipModel model) {
         List<Param> frozen = new ArrayList<>();
         if (o.lockImage) {
-            VisionTower v = (VisionTower) model.vision();
-            // open_clip lock(unlocked_groups): groups = [embeddings + ln_pre], block 0 … block L-2, [block L-1, ln_post], [proj]
+            // open_clip lock(unlocked_groups): groups = [embeddings + ln_pre], block 0 … block L-2, [block L-1, ln_post],
+            // [projection]; SigLIP's attention-pooling head (vision_model.head.*) takes the projection's place
             List<List<Param>> groupsList = new ArrayList<>();
-            List<Param> all = v.params();
+            List<Param> all = model.vision().params();
             List<Param> embed = new ArrayList<>(), post = new ArrayList<>(), proj = new ArrayList<>();
-            Block[] blocks = v.encoder.blocks;
+            int layers = model.config().vision().tower().numLayers();
             List<List<Param>> blockParams = new ArrayList<>();
-            for (int i = 0; i < blocks.length; i++) blockParams.add(new ArrayList<>());
+            for (int i = 0; i < layers; i++) blockParams.add(new ArrayList<>());
             for (Param p : all) {
                 int b = blockIndex(p.name);
                 if (b >= 0) blockParams.get(b).add(p);
-                else if (p.name.startsWith("visual_projection")) proj.add(p);
+                else if (p.name.startsWith("visual_projection") || p.name.startsWith("vision_model.head.")) proj.add(p);
                 else if (p.name.contains("post_layernorm")) post.add(p);
                 else embed.add(p);
             }
             groupsList.add(embed);
-            for (int i = 0; i < blocks.length - 1; i++) groupsList.add(blockParams.get(i));
-            List<Param> last = new ArrayList<>(blockParams.get(blocks.length - 1));
+            for (int i = 0; i < layers - 1; i++) groupsList.add(blockParams.get(i));
+            List<Param> last = new ArrayList<>(blockParams.get(layers - 1));
             last.addAll(post);
             groupsList.add(last);
             groupsList.add(proj);

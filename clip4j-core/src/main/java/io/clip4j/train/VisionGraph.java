@@ -18,7 +18,7 @@ import java.util.Arrays;
  *   feat    = c · Wprojᵀ                         [B,E]
  * </pre>
  */
-final class VisionGraph {
+final class VisionGraph implements ImageGraph {
     final VisionTower tower;
     final EncoderGraph encoder;
     final int S, P, G, K, C, E, T;
@@ -37,8 +37,10 @@ final class VisionGraph {
         encoder = new EncoderGraph(tower.encoder, C, c.tower().intermediateSize(), c.tower().numHeads(), false, c.tower().activation());
     }
 
+    @Override public int floatsPerImage() { return 3 * S * S; }
+
     /** Image features [B,E] (unnormalised), saving what {@link #backward} needs. */
-    float[] forward(float[] pixels, int B) {
+    @Override public float[] forward(float[] pixels, int B) {
         if (pixels.length < (long) B * 3 * S * S) throw new IllegalArgumentException("pixels hold " + pixels.length + " values, " + B + " images need " + (long) B * 3 * S * S);
         this.B = B;
         int NP = B * G * G, N = B * T;
@@ -66,7 +68,7 @@ final class VisionGraph {
     }
 
     /** Accumulates d loss / d parameter into grads, given dfeat[B,E] = d loss / d features of the last forward. */
-    void backward(float[] dfeat, Gradients grads) {
+    @Override public void backward(float[] dfeat, Gradients grads) {
         int NP = B * G * G, N = B * T;
         dpost = zeroed(dpost, B * C);
         Backward.matmulBackward(dpost, grads.of(tower.projection.weight), null, dfeat, postOut, tower.projection.weight.data, B, C, E);
@@ -92,7 +94,7 @@ final class VisionGraph {
     }
 
     /** Floats held by the saved activations (buffer capacities). */
-    long savedFloats() {
+    @Override public long savedFloats() {
         return encoder.savedFloats() + patches.length + patchOut.length + emb.length + preMean.length + preRstd.length
                 + pooled.length + postOut.length + postMean.length + postRstd.length + features.length;
     }

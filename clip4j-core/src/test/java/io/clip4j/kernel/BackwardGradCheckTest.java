@@ -116,6 +116,27 @@ class BackwardGradCheckTest {
         return out;
     }
 
+    /** out[B,D] = per head softmax_t(q·k[b,t]·hd^-½ over t < valid[b]) · v[b,t]; kv[B,T,2D] = (k | v). */
+    static double[] probeAttentionD(double[] q, double[] kv, int B, int T, int D, int H, int[] valid) {
+        int hd = D / H;
+        double[] out = new double[B * D];
+        for (int b = 0; b < B; b++) for (int h = 0; h < H; h++) {
+            int n = valid == null ? T : valid[b];
+            double[] s = new double[n];
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int t = 0; t < n; t++) {
+                double dot = 0;
+                for (int dd = 0; dd < hd; dd++) dot += q[h * hd + dd] * kv[(b * T + t) * 2 * D + h * hd + dd];
+                s[t] = dot / Math.sqrt(hd);
+                max = Math.max(max, s[t]);
+            }
+            for (int t = 0; t < n; t++) { s[t] = Math.exp(s[t] - max); sum += s[t]; }
+            for (int t = 0; t < n; t++) for (int dd = 0; dd < hd; dd++)
+                out[b * D + h * hd + dd] += s[t] / sum * kv[(b * T + t) * 2 * D + D + h * hd + dd];
+        }
+        return out;
+    }
+
     interface Act { double f(double x); }
 
     static double[] map(double[] x, Act a) {
@@ -237,6 +258,45 @@ class BackwardGradCheckTest {
         float[] dqkv = new float[qkv.length];
         Backward.attentionBackward(dqkv, R, qkv, probs, B, T, C, H, true);
         check("attention dqkv (causal, D=32)", x -> attentionD(x[0], B, T, C, H, true), new float[][]{qkv}, 0, dqkv, R);
+    }
+
+    /** SigLIP's attention-pooling head: one shared query (the probe) over every item's keys, with and without a key mask. */
+    @Test void probeAttention() {
+        Random r = new Random(11);
+        for (int[] valid : new int[][]{null, {5, 3}}) {
+            int B = 2, T = 5, D = 12, H = 3;   // head dim 4
+            float[] q = rand(r, D, 1), kv = rand(r, B * T * 2 * D, 1), R = rand(r, B * D, 1);
+            float[] out = new float[B * D], probs = new float[B * H * T];
+            Backward.probeAttentionForward(out, probs, q, kv, B, T, D, H, valid);
+            assertForwardMatches("probe attention (float64)", probeAttentionD(d(q), d(kv), B, T, D, H, valid), out, 1e-5);
+            float[] dq = rand(r, D, 1), dkv = new float[kv.length], dq0 = dq.clone();
+            Backward.probeAttentionBackward(dq, dkv, R, q, kv, probs, B, T, D, H, valid);
+            for (int i = 0; i < D; i++) dq[i] -= dq0[i];                // the backward accumulates onto dq
+            Function<double[][], double[]> f = x -> probeAttentionD(x[0], x[1], B, T, D, H, valid);
+            String m = valid == null ? "" : " (masked)";
+            check("probeAttention dq" + m, f, new float[][]{q, kv}, 0, dq, R);
+            check("probeAttention dkv" + m, f, new float[][]{q, kv}, 1, dkv, R);
+            if (valid != null) {
+                for (int t = valid[1]; t < T; t++) {
+                    for (int h = 0; h < H; h++) assertEquals(0f, probs[(H + h) * T + t], "masked key " + t + " has weight 0");
+                    for (int c = 0; c < 2 * D; c++) assertEquals(0f, dkv[(T + t) * 2 * D + c], "masked key " + t + " gets no gradient");
+                }
+            }
+        }
+        // a head dim that is a multiple of the vector length (vector dot/axpy paths), and thread-count independence
+        int B = 3, T = 7, D = 64, H = 2;
+        float[] q = rand(r, D, 0.5), kv = rand(r, B * T * 2 * D, 0.5), R = rand(r, B * D, 1);
+        float[] out = new float[B * D], probs = new float[B * H * T];
+        Backward.probeAttentionForward(out, probs, q, kv, B, T, D, H, null);
+        float[] dq = new float[D], dkv = new float[kv.length];
+        Backward.probeAttentionBackward(dq, dkv, R, q, kv, probs, B, T, D, H, null);
+        Function<double[][], double[]> f = x -> probeAttentionD(x[0], x[1], B, T, D, H, null);
+        check("probeAttention dq (hd=32)", f, new float[][]{q, kv}, 0, dq, R);
+        check("probeAttention dkv (hd=32)", f, new float[][]{q, kv}, 1, dkv, R);
+        float[] dq1 = new float[D], dkv1 = new float[kv.length];
+        Parallel.withMaxThreads(1, () -> Backward.probeAttentionBackward(dq1, dkv1, R, q, kv, probs, B, T, D, H, null));
+        assertArrayEquals(dq1, dq, "dq: same bits with 1 and " + Parallel.threads() + " threads");
+        assertArrayEquals(dkv1, dkv, "dkv: same bits with 1 and " + Parallel.threads() + " threads");
     }
 
     @Test void activations() {

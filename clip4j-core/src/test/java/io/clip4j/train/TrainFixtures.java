@@ -46,13 +46,13 @@ final class TrainFixtures {
         return out;
     }
 
-    static Map<String, float[]> gradsHf(ClipTrainingGraph g) {
+    static Map<String, float[]> gradsHf(TrainingGraph<?> g) {
         Map<Param, float[]> m = new java.util.IdentityHashMap<>();
         for (Param p : g.params()) m.put(p, g.grads().of(p));
         return hfLayout(g.params(), m);
     }
 
-    static Map<String, float[]> weightsHf(ClipTrainingGraph g) {
+    static Map<String, float[]> weightsHf(TrainingGraph<?> g) {
         Map<Param, float[]> m = new java.util.IdentityHashMap<>();
         for (Param p : g.params()) m.put(p, p.data);
         return hfLayout(g.params(), m);

@@ -42,6 +42,16 @@ public final class TrainTesting {
         return dir;
     }
 
+    /** A copy of the SigLIP fixture model siglip/siglip_tiny in dir (training writes next to it; the fixture stays untouched). */
+    public static Path siglipModel(Path dir) throws IOException {
+        Path src = Fixtures.path("siglip/siglip_tiny");
+        Files.createDirectories(dir);
+        try (var files = Files.list(src)) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        return dir;
+    }
+
     public static Path emojiRoot() { return Fixtures.repoRoot().resolve("../shared/data/emoji").normalize(); }
 
     /** The first n images of the emoji captions.tsv (all their captions), as a table in dir with absolute paths. */

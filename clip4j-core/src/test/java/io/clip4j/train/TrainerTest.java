@@ -208,4 +208,50 @@ class TrainerTest {
         }
         assertFalse(java.util.Arrays.equals(before.text().params().get(0).data, after.text().params().get(0).data));
     }
+
+    /**
+     * A SigLIP model through the trainer: an interrupted run resumes onto the same loss curve (logit_bias and its
+     * AdamW state included), and --lock-image --unlock-last 1 trains the text tower and the attention-pooling head only.
+     */
+    @Test void siglipResumesAndLocksItsImageTower() throws Exception {
+        Path model = TrainTesting.siglipModel(tmp.resolve("siglip"));
+        Path table = TrainTesting.emojiTable(tmp, "t.tsv", 8);
+        TrainOptions a = options(model, table, tmp.resolve("a"));
+        a.steps = 4;
+        Trainer.Summary straight = train(a, new ArrayList<>());
+        TrainOptions b1 = options(model, table, tmp.resolve("b"));
+        b1.steps = 4;
+        b1.stopAfter = 2;
+        List<String> messages = new ArrayList<>();
+        Trainer.Summary half = train(b1, messages);
+        assertTrue(messages.stream().anyMatch(m -> m.contains("sigmoid loss")), messages.toString());
+        assertTrue(Checkpoints.readState(half.checkpoint()).has("logit_bias"));
+        TrainOptions b2 = options(null, table, tmp.resolve("b"));
+        b2.steps = 4;
+        b2.resume = tmp.resolve("b");
+        Trainer.Summary rest = train(b2, new ArrayList<>());
+        List<Float> joined = new ArrayList<>(half.losses());
+        joined.addAll(rest.losses());
+        assertEquals(straight.losses().size(), joined.size());
+        for (int i = 0; i < joined.size(); i++) assertEquals(straight.losses().get(i), joined.get(i), 2e-5 * Math.abs(joined.get(i)), "step " + (i + 1));
+        try (ClipModel x = ClipModel.load(tmp.resolve("a")); ClipModel y = ClipModel.load(tmp.resolve("b")); ClipModel start = ClipModel.load(model)) {
+            assertEquals(x.logitBias(), y.logitBias(), 1e-5);
+            assertEquals(x.logitScale(), y.logitScale(), 1e-5);
+            assertNotEquals(start.logitBias(), x.logitBias());
+        }
+
+        TrainOptions o = options(model, table, tmp.resolve("locked"));
+        o.steps = 2;
+        o.lockImage = true;
+        o.unlockLast = 1;
+        train(o, new ArrayList<>());
+        try (ClipModel before = ClipModel.load(model); ClipModel after = ClipModel.load(tmp.resolve("locked"))) {
+            for (int i = 0; i < before.vision().params().size(); i++) {
+                Param p = before.vision().params().get(i);
+                boolean same = java.util.Arrays.equals(p.data, after.vision().params().get(i).data);
+                assertEquals(!p.name.startsWith("vision_model.head."), same, p.name + (same ? " unchanged" : " changed"));
+            }
+            assertFalse(java.util.Arrays.equals(before.text().params().get(0).data, after.text().params().get(0).data));
+        }
+    }
 }
