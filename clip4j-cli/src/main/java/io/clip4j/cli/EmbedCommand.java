@@ -52,6 +52,9 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Write to FILE instead of stdout (npy: FILE.npy plus the sidecar FILE.json).")
     Path outFile;
 
+    @Option(names = "--timings", paramLabel = "FILE", description = "Write a JSON object with in-process timings here (JVM start, model load, first embedding, images/s, captions/s, peak RSS).")
+    Path timingsFile;
+
     /** Where embeddings go: JSON lines, or rows collected for an .npy file. */
     private interface Sink {
         void row(String kind, String input, float[] embedding);
@@ -92,13 +95,21 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
             }
             @Override public void error(String kind, String input, String error) { errors.addObject().put("kind", kind).put("input", input).put("error", error); }
         };
+        Timings timings = new Timings();
+        Sink timed = new Sink() {
+            @Override public void row(String kind, String input, float[] e) { timings.firstRow(); sink.row(kind, input, e); }
+            @Override public void error(String kind, String input, String error) { sink.error(kind, input, error); }
+        };
         try (ClipModel model = modelOptions.load(maxNumPatches)) {
+            timings.loaded();
             int dim = model.embedDim();
-            embedImages(model, sink, err, failures);
+            embedImages(model, timed, err, failures);
+            timings.imagesDone(images.size());
             if (!allTexts.isEmpty()) {
                 float[][] f = model.textFeatures(allTexts, batchSize);
-                for (int i = 0; i < f.length; i++) sink.row("text", allTexts.get(i), unnormalized ? f[i] : Vectors.normalize(f[i]));
+                for (int i = 0; i < f.length; i++) timed.row("text", allTexts.get(i), unnormalized ? f[i] : Vectors.normalize(f[i]));
             }
+            timings.textsDone(allTexts.size());
             if (format == Format.npy) {
                 Npy.write(outFile, rows.toArray(new float[0][]), dim);
                 var side = Json.MAPPER.createObjectNode();
@@ -113,7 +124,52 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
             out.flush();
             if (out != spec.commandLine().getOut()) out.close();
         }
+        if (timingsFile != null) timings.write(timingsFile, batchSize);
         return failures.get() == 0 ? 0 : 1;
+    }
+
+    /**
+     * Wall-clock phases of one run, in seconds: from JVM start to this command, the model load, load start to the
+     * first embedding written, the images (decode, preprocess and encode, pipelined), the texts (tokenize, encode).
+     */
+    private static final class Timings {
+        final long jvmStartMs = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        final long t0 = System.nanoTime(), wall0 = System.currentTimeMillis();
+        long loaded, first, imagesEnd, textsEnd;
+        int nImages, nTexts;
+
+        void loaded() { loaded = System.nanoTime(); imagesEnd = loaded; }
+        void firstRow() { if (first == 0) first = System.nanoTime(); }
+        void imagesDone(int n) { imagesEnd = System.nanoTime(); nImages = n; }
+        void textsDone(int n) { textsEnd = System.nanoTime(); nTexts = n; }
+
+        void write(Path file, int batchSize) {
+            var o = Json.MAPPER.createObjectNode();
+            o.put("tool", "clip4j").put("threads", io.clip4j.kernel.Parallel.threads()).put("batch_size", batchSize)
+                    .put("images", nImages).put("texts", nTexts)
+                    .put("jvm_start_s", (wall0 - jvmStartMs) / 1e3)
+                    .put("load_s", s(loaded - t0))
+                    .put("load_to_first_embedding_s", first == 0 ? null : s(first - t0))
+                    .put("images_s", s(imagesEnd - loaded)).put("texts_s", s(textsEnd - imagesEnd));
+            if (nImages > 0) o.put("images_per_s", nImages / s(imagesEnd - loaded));
+            if (nTexts > 0) o.put("captions_per_s", nTexts / s(textsEnd - imagesEnd));
+            o.put("total_s", (System.currentTimeMillis() - jvmStartMs) / 1e3);
+            o.put("peak_rss_mb", peakRssMb());
+            TaskOutput.writeJsonFile(file, o);
+        }
+
+        private static double s(long nanos) { return nanos / 1e9; }
+
+        /** VmHWM from /proc/self/status (Linux), else -1. */
+        private static double peakRssMb() {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status")))
+                    if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+            } catch (java.io.IOException | RuntimeException e) {
+                // not Linux: no figure
+            }
+            return -1;
+        }
     }
 
     /**

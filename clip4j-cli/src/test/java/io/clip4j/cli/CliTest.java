@@ -140,6 +140,18 @@ class CliTest {
         assertTrue(usage.err().contains("nothing to embed"));
     }
 
+    @Test void embedWritesItsTimings() throws Exception {
+        Path t = tmp.resolve("timings.json");
+        Result r = run("embed", "--model", tiny(), "--image", image("chelsea"), "--image", image("coffee"), "--text", "a cat", "--timings", t.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = JSON.readTree(t.toFile());
+        assertEquals(2, j.get("images").asInt());
+        assertEquals(1, j.get("texts").asInt());
+        for (String k : List.of("load_s", "load_to_first_embedding_s", "images_s", "texts_s", "images_per_s", "captions_per_s", "total_s"))
+            assertTrue(j.get(k).asDouble() > 0, k + " in " + j);
+        assertTrue(j.get("load_to_first_embedding_s").asDouble() >= j.get("load_s").asDouble(), j.toString());
+    }
+
     @Test void initWritesALoadableModelWithTokenizer() throws Exception {
         Path out = tmp.resolve("m");
         Result r = run("init", "--arch", "tiny", "--out", out.toString(), "--seed", "3", "--tokenizer-from", tiny());
