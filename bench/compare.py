@@ -11,10 +11,15 @@ fresh process timed from outside: wall clock (time.perf_counter around the proce
   base    one caption only                       -> start-up + model load (+ one tiny forward)
 
 and derives, per repeat, images/s = N / (images - base) and captions/s = N / (texts - base):
-the throughput once the process is up, measured the same way for both tools. PyTorch's own
-in-process timings (torch_embed.py --timings) are kept as a cross-check. Medians over the
-repeats are reported with their spread (min-max). Finally the embeddings of the full runs are
+the throughput once the process is up, measured the same way for both tools. Both tools' own
+in-process timings (--timings FILE) are kept as a cross-check and for load -> first embedding.
+clip4j also runs at 1 thread (images and base modes) for the two-threads-vs-one ratio. Medians
+over the repeats are reported with their spread (min-max). The embeddings of the full runs are
 compared: cosine of clip4j's and PyTorch fp32's vector for each input (must be >= 0.999).
+Then the GEMM peak (bench/jmh GemmBench, 1 thread) and the forward-only image encode
+(bench/EncodeBench.java) give the fraction of the peak an encode sustains, and the "Issue table"
+puts every line of the performance targets side by side (the training line from
+OUT/train_results.json, written by bench/train_compare.sh).
 
 Writes OUT/results.json and OUT/results.md and prints the markdown.
 """
@@ -25,6 +30,7 @@ import math
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -74,16 +80,36 @@ class Tool:
         stdout = os.path.join(out_dir, f"{self.name}.{mode}.r{rep}.jsonl")
         r = timed_run(*self.command(mode, wl, out_dir, rep, stdout))
         r["output"] = stdout
+        # Both tools write their in-process timers next to the output (--timings FILE).
+        timings = timings_path(stdout)
+        if os.path.exists(timings):
+            with open(timings) as f:
+                r["inner"] = json.load(f)
         return r
 
 
+def timings_path(stdout):
+    return stdout[:-len(".jsonl")] + ".timings.json"
+
+
 class Clip4j(Tool):
-    def __init__(self, launcher, model, batch):
-        super().__init__("clip4j", "clip4j")
-        self.launcher, self.model, self.batch = launcher, model, batch
+    """`clip4j embed`; threads=None: its default thread count, else -Dclip4j.threads=N via CLIP4J_JAVA_OPTS."""
+
+    def __init__(self, launcher, model, batch, threads=None, modes=MODES):
+        name = "clip4j" if threads is None else f"clip4j-t{threads}"
+        label = "clip4j" if threads is None else f"clip4j, {threads} thread{'s' if threads > 1 else ''}"
+        super().__init__(name, label, modes)
+        self.launcher, self.model, self.batch, self.threads = launcher, model, batch, threads
+        self.env = None
+        if threads is not None:
+            self.env = dict(os.environ)
+            # bin/clip4j puts CLIP4J_JAVA_OPTS after its own options; the last -D of a name wins.
+            self.env["CLIP4J_JAVA_OPTS"] = (self.env.get("CLIP4J_JAVA_OPTS", "")
+                                            + f" -Dclip4j.threads={threads}").strip()
 
     def command(self, mode, wl, out_dir, rep, stdout):
-        cmd = [self.launcher, "embed", "--model", self.model, "--batch-size", str(self.batch)]
+        cmd = [self.launcher, "embed", "--model", self.model, "--batch-size", str(self.batch),
+               "--timings", timings_path(stdout)]
         if mode in ("full", "images"):
             for p in wl["images"]:
                 cmd += ["--image", p]
@@ -91,7 +117,7 @@ class Clip4j(Tool):
             cmd += ["--texts-json", wl["texts_json"]]
         if mode == "base":
             cmd += ["--texts-json", wl["text1_json"]]
-        return cmd, stdout, None
+        return cmd, stdout, self.env
 
 
 class TorchEmbed(Tool):
@@ -106,10 +132,9 @@ class TorchEmbed(Tool):
                     if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
 
     def command(self, mode, wl, out_dir, rep, stdout):
-        timings = stdout[:-len(".jsonl")] + ".timings.json"
         cmd = [PY, os.path.join(HERE, "torch_embed.py"), "--model", self.model,
                "--batch-size", str(self.batch), "--threads", str(self.threads),
-               "--dtype", self.dtype, "--text-pad", self.text_pad, "--timings", timings]
+               "--dtype", self.dtype, "--text-pad", self.text_pad, "--timings", timings_path(stdout)]
         if mode in ("full", "images"):
             cmd += ["--images-list", wl["images_txt"]]
         if mode in ("full", "texts"):
@@ -120,8 +145,8 @@ class TorchEmbed(Tool):
 
     def run(self, mode, wl, out_dir, rep):
         r = super().run(mode, wl, out_dir, rep)
-        with open(r["output"][:-len(".jsonl")] + ".timings.json") as f:
-            r["inner"] = json.load(f)
+        if "inner" not in r:
+            raise RuntimeError(f"torch_embed.py wrote no timings ({mode} run)")
         return r
 
 
@@ -150,6 +175,74 @@ def probe_bf16() -> tuple[float, float]:
     r = subprocess.run([PY, "-c", BF16_PROBE], capture_output=True, text=True, check=True)
     fp32, bf = (float(v) for v in r.stdout.split())
     return fp32, bf
+
+
+GEMM_SHAPE = "1600x768x3072"  # N x C x OC: the MLP's first layer on a batch of 32 ViT-B/32 images
+
+
+def gemm_peak(java, jar, out_dir, shape=GEMM_SHAPE) -> dict:
+    """The measured GEMM peak: bench/jmh's GemmBench.matmul, one thread, a large square-ish product.
+
+    GFLOP/s per core = JMH's score of the `gflop` counter (2*N*C*OC per op), mean over 5 iterations of 2 s after
+    3 warm-up iterations, in one fork.
+    """
+    rff = os.path.join(out_dir, "gemm-peak.jmh.json")
+    cmd = [java, "-jar", jar, "GemmBench.matmul", "-p", f"shape={shape}", "-p", "threads=1",
+           "-p", "act=NONE", "-f", "1", "-wi", "3", "-i", "5", "-rf", "json", "-rff", rff]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    if r.returncode != 0 or not os.path.exists(rff):
+        raise RuntimeError(f"JMH GemmBench failed (exit {r.returncode}):\n"
+                           + "\n".join((r.stdout + r.stderr).splitlines()[-15:]))
+    with open(rff) as f:
+        res = json.load(f)[0]
+    g = res["secondaryMetrics"]["gflop"]
+    raw = [x for it in g["rawData"] for x in it]
+    return {"shape": shape, "threads": 1, "gflops": g["score"], "gflops_min": min(raw),
+            "gflops_max": max(raw), "iterations": len(raw), "command": " ".join(cmd[1:])}
+
+
+def encode_bench(java, model, images_txt, batch, threads=None, batches=3, warmup=1) -> dict:
+    """Steady-state forward-only images/s of one process (bench/EncodeBench.java); threads=None: clip4j's default."""
+    opts = shlex.split(os.environ.get("CLIP4J_JAVA_OPTS", ""))
+    if threads is not None:
+        opts.append(f"-Dclip4j.threads={threads}")
+    cmd = [java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss4m",
+           *opts, "-cp", os.path.join(REPO, "clip4j-cli", "target", "lib", "*"),
+           os.path.join(HERE, "EncodeBench.java"), f"model={model}", f"images={images_txt}",
+           f"batch={batch}", f"warmup={warmup}", f"batches={batches}"]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    line = next((l for l in reversed(r.stdout.splitlines()) if l.lstrip().startswith("{")), None)
+    if r.returncode != 0 or line is None:
+        raise RuntimeError(f"EncodeBench failed (exit {r.returncode}):\n"
+                           + "\n".join((r.stdout + r.stderr).splitlines()[-15:]))
+    out = json.loads(line)
+    per = [batch / t for t in out["batch_s"]]
+    out["images_per_s_min"], out["images_per_s_max"] = min(per), max(per)
+    return out
+
+
+def image_gflop(model_dir) -> tuple[float, str]:
+    """Floating-point operations (GFLOP) of one image through the vision tower, from config.json.
+
+    Counted: every matrix product, 2 FLOPs per multiply-add (LayerNorm, softmax, activations and residual
+    adds are left out, < 1 %). With d = hidden_size, m = intermediate_size, L layers, P = (image_size /
+    patch_size)^2 patches, T = P + 1 tokens (class token), E = projection_dim:
+      patch embedding  2 * P * (3 * patch_size^2) * d
+      per layer        2 * T * d * (3d + d + 2m)        q, k, v, output projection, the MLP's two layers
+                       + 2 * 2 * T^2 * d                 q.k^T and attention.v over all heads
+      projection       2 * d * E                         the pooled class token only
+    ViT-B/32 at 224 px: P = 49, T = 50: 0.231 + 12 * (0.7078 + 0.0077) + 0.0008 = 8.82 GFLOP.
+    """
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
+    v = cfg["vision_config"]
+    d, m, L = v["hidden_size"], v["intermediate_size"], v["num_hidden_layers"]
+    ps, S = v["patch_size"], v["image_size"]
+    E = cfg.get("projection_dim", v.get("projection_dim", d))
+    P = (S // ps) ** 2
+    T = P + 1
+    flop = 2 * P * 3 * ps * ps * d + L * (2 * T * d * (4 * d + 2 * m) + 4 * T * T * d) + 2 * d * E
+    return flop / 1e9, f"{L} layers, d={d}, MLP {m}, {T} tokens ({S} px / patch {ps})"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -189,14 +282,18 @@ def summarise(tool: Tool, runs: list, n_images: int, n_texts: int) -> dict:
     if "full" in tool.modes:
         s["whole_items_per_s"] = stat([(n_images + n_texts) / r["full"]["wall_s"] for r in runs])
     s["startup_load_s"] = s["base_wall_s"]
-    # PyTorch's own view of the full run (in-process timers).
-    inner_key = "full" if "full" in tool.modes else "texts"
-    if runs and "inner" in runs[0][inner_key]:
-        keys = ["import_s", "load_s", "images_per_s", "images_per_s_forward", "captions_per_s",
-                "captions_per_s_forward", "total_s", "peak_rss_mb"]
-        s["inner"] = {k: stat([r[inner_key]["inner"].get(k) for r in runs]) for k in keys
-                      if runs[0][inner_key]["inner"].get(k) is not None}
-        s["blas"] = runs[0][inner_key]["inner"].get("blas")
+    # The tool's own view (in-process timers, --timings), per mode: every numeric field's statistics.
+    by_mode = {}
+    for mode in tool.modes:
+        recs = [r[mode].get("inner") for r in runs]
+        if recs and all(recs):
+            keys = [k for k, v in recs[0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            by_mode[mode] = {k: stat([x.get(k) for x in recs]) for k in keys}
+    if by_mode:
+        s["inner_by_mode"] = by_mode
+        inner_key = next(m for m in ("full", "images", "texts", "base") if m in tool.modes)
+        s["inner"] = by_mode.get(inner_key)
+        s["blas"] = runs[0][inner_key].get("inner", {}).get("blas")
     return s
 
 
@@ -264,6 +361,156 @@ def best(summaries, key, higher_is_better):
     return (max if higher_is_better else min)(cands, key=lambda s: s[key]["median"])
 
 
+TRAIN_RESULTS = "train_results.json"
+
+
+def train_results(out_dir) -> dict:
+    """bench/train_compare.sh's result, OUT/train_results.json: {"clip4j_samples_per_s": x, "torch_samples_per_s": y}
+    (optional: "config", a one-line description of what was trained). Read only, never run from here."""
+    path = os.path.join(out_dir, TRAIN_RESULTS)
+    if not os.path.exists(path):
+        have_script = os.path.exists(os.path.join(HERE, "train_compare.sh"))
+        return {"missing": "run bench/train_compare.sh" + ("" if have_script else " (not in this checkout)")}
+    try:
+        with open(path) as f:
+            d = json.load(f)
+        c, t = float(d["clip4j_samples_per_s"]), float(d["torch_samples_per_s"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return {"missing": f"unreadable {path}: {e!r}"}
+    return {"clip4j_samples_per_s": c, "torch_samples_per_s": t, "config": d.get("config"),
+            "path": path, "written": time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(path)))}
+
+
+def med(st):
+    return st["median"] if st and math.isfinite(st["median"]) else None
+
+
+def inner(s, mode, key):
+    """Median of an in-process timer of one configuration (None when absent)."""
+    return med(((s or {}).get("inner_by_mode") or {}).get(mode, {}).get(key))
+
+
+def cfg_of(s):
+    """'2 threads' from 'PyTorch fp32, 2 threads'."""
+    return s["label"].split(", ", 1)[1] if ", " in s["label"] else s["label"]
+
+
+def issue_table(res) -> list:
+    """One row per line of the issue's performance table: figures, ratio (or absolute figure), target, verdict.
+
+    Each row: what, clip4j, torch (text cells), value (the number the target applies to, or None), figure (its
+    text), target, met (True / False / None = not measured, with the reason in figure).
+    """
+    S = res["summary"]
+    c4 = S.get("clip4j")
+    fp32 = [s for k, s in S.items() if k.startswith("torch-fp32") and "-pad" not in k]
+    bf16 = [s for k, s in S.items() if k.startswith("torch-bf16")]
+    n_i = res["workload"]["n_images"]
+    rows = []
+
+    def row(what, target, op, bar, value=None, clip4j="—", torch="—", figure=None, unit="×", reason=None):
+        met = None
+        if value is not None and math.isfinite(value):
+            met = value >= bar if op == ">=" else (value <= bar if op == "<=" else value < bar)
+            figure = figure or f"{value:.2f}{unit}"
+        else:
+            value, figure = None, reason or "n/a"
+        # one table cell: first line only, no column separators
+        figure = figure.splitlines()[0].replace("|", "/")[:200] if figure else "n/a"
+        rows.append({"what": what, "clip4j": clip4j, "torch": torch, "value": value, "figure": figure,
+                     "target": target, "met": met})
+
+    def rate_row(what, key, ref, target, bar, unit_name, why_missing):
+        c = med(c4.get(key)) if c4 else None
+        b = best(ref, key, True)
+        t = med(b[key]) if b else None
+        row(what, target, ">=", bar, c / t if c and t else None,
+            clip4j=f"{c:.2f} {unit_name}" if c else "n/a",
+            torch=f"{t:.2f} {unit_name} ({cfg_of(b)})" if t else "n/a",
+            reason=why_missing if not t else (None if c else "clip4j not measured" if not c4 else
+                                              "n/a: clip4j's run was not slower than its base run "
+                                              "(too few inputs for the noise; use a larger --n)"))
+
+    rate_row("ViT-B/32 image encoding, batch 32, fp32 (images/s after start-up) vs PyTorch fp32",
+             "images_per_s", fp32, "≥ 2.5×", 2.5, "images/s", "PyTorch fp32 not measured")
+    bf16_why = ("n/a: " + res["bf16_note"].split(" -> ")[-1] + f" ({res['bf16_note'].split(' -> ')[0]})"
+                if "skipped" in res.get("bf16_note", "") else "n/a: bf16 rows not run (--bf16 no)")
+    rate_row("ViT-B/32 image encoding, batch 32 (images/s after start-up) vs PyTorch bf16 autocast",
+             "images_per_s", bf16, "≥ 1.0×", 1.0, "images/s", bf16_why)
+    rate_row("caption encoding, realistic captions (≤ 20 tokens), batch 32 (captions/s after start-up) "
+             "vs PyTorch fp32 (padded to 77)", "captions_per_s", fp32, "≥ 5×", 5.0, "captions/s",
+             "PyTorch fp32 not measured")
+
+    # Whole process: the images-only run (N images from disk, JVM start / import, load, embed, exit).
+    c = med(c4.get("images_wall_s")) if c4 else None
+    b = best(fp32, "images_wall_s", False)
+    t = med(b["images_wall_s"]) if b else None
+    row(f"whole process: `embed` of {n_i} images from disk, incl. JVM start and load (PyTorch time / clip4j time)",
+        "≥ 2×", ">=", 2.0, t / c if c and t else None,
+        clip4j=f"{c:.2f} s" if c else "n/a", torch=f"{t:.2f} s ({cfg_of(b)})" if t else "n/a",
+        reason="not measured")
+
+    # GEMM peak fraction.
+    g = res.get("gemm") or {}
+    enc, peak = (g.get("encode") or {}).get("default"), g.get("peak")
+    if enc and peak:
+        sustained = enc["images_per_s"] * g["gflop_per_image"]
+        frac = sustained / (peak["gflops"] * enc["threads"])
+        row("fraction of the measured GEMM peak sustained over a whole image encode", "≥ 70 %", ">=", 0.70, frac,
+            clip4j=f"{sustained:.1f} GFLOP/s = {enc['images_per_s']:.2f} images/s × {g['gflop_per_image']:.2f} GFLOP "
+                   f"({enc['threads']} thread{'s' if enc['threads'] > 1 else ''}); peak {peak['gflops']:.1f} GFLOP/s per core",
+            figure=f"{100 * frac:.0f} %")
+    else:
+        row("fraction of the measured GEMM peak sustained over a whole image encode", "≥ 70 %", ">=", 0.70,
+            reason=g.get("missing") or "not measured")
+
+    # Two threads vs one (clip4j, images mode).
+    two = c4 if c4 and inner(c4, "images", "threads") == 2 else S.get("clip4j-t2")
+    one = S.get("clip4j-t1")
+    a, z = inner(two, "images", "images_per_s"), inner(one, "images", "images_per_s")
+    wa, wz = (med(two.get("images_per_s")) if two else None), (med(one.get("images_per_s")) if one else None)
+    tt = {int(s["label"].split(", ")[1].split()[0]): med(s.get("images_per_s")) for s in fp32}
+    row("two threads vs one (clip4j images/s, in-process: decode + preprocess + encode)", "≥ 1.8×", ">=", 1.8,
+        a / z if a and z else None,
+        clip4j=(f"{a:.2f} vs {z:.2f} images/s in-process; whole-process {wa / wz:.2f}× ({wa:.2f} vs {wz:.2f})"
+                if a and z and wa and wz else "n/a"),
+        torch=(f"{tt[2] / tt[1]:.2f}× whole-process ({tt[2]:.2f} vs {tt[1]:.2f} images/s)"
+               if tt.get(1) and tt.get(2) else "—"),
+        reason=res.get("threads1_missing") or "not measured")
+
+    # Load to first embedding (base run: one caption).
+    c, cl, cj = (inner(c4, "base", k) for k in ("load_to_first_embedding_s", "load_s", "jvm_start_s"))
+    tb = min((s for s in fp32 if inner(s, "base", "load_to_first_embedding_s") is not None),
+             key=lambda s: inner(s, "base", "load_to_first_embedding_s"), default=None)
+    t, tl, ti = (inner(tb, "base", k) for k in ("load_to_first_embedding_s", "load_s", "import_s"))
+    row("load a ViT-B/32 checkpoint to first embedding (one caption)", "< 1 s", "<", 1.0, c,
+        clip4j=f"{c:.2f} s (load {cl:.2f} s; JVM start before it {cj:.2f} s)" if c else "n/a",
+        torch=f"{t:.2f} s (load {tl:.2f} s; import before it {ti:.2f} s; {cfg_of(tb)})" if t else "n/a",
+        figure=f"{c:.2f} s" if c else None, reason="not measured")
+
+    # Peak RSS (whole process, all inputs), as the target is written: clip4j / PyTorch.
+    c = med(c4.get("full_peak_rss_mb")) if c4 else None
+    b = best(fp32, "full_peak_rss_mb", False)
+    t = med(b["full_peak_rss_mb"]) if b else None
+    row("peak RSS, ViT-B/32 inference (whole process, all inputs; clip4j / PyTorch)", "≤ 0.6×", "<=", 0.6,
+        c / t if c and t else None, clip4j=f"{c:.0f} MB" if c else "n/a",
+        torch=f"{t:.0f} MB ({cfg_of(b)})" if t else "n/a", reason="not measured")
+
+    tr = res.get("train") or {}
+    if "missing" in tr:
+        row("training step, the trainer's reference config", "≥ 1.5×", ">=", 1.5, reason=tr["missing"])
+    else:
+        row("training step, the trainer's reference config", "≥ 1.5×", ">=", 1.5,
+            tr["clip4j_samples_per_s"] / tr["torch_samples_per_s"],
+            clip4j=f"{tr['clip4j_samples_per_s']:.2f} samples/s", torch=f"{tr['torch_samples_per_s']:.2f} samples/s")
+    return rows
+
+
+def inner_full(s, key):
+    """Median of an in-process timer of a configuration's main run (full, else images / texts)."""
+    return med((s.get("inner") or {}).get(key))
+
+
 def markdown(res) -> str:
     S = res["summary"]
     c4 = S.get("clip4j")
@@ -284,6 +531,52 @@ def markdown(res) -> str:
     if busy > 0.5 * res["machine"]["nproc"]:
         lines += [f"**Warning:** the machine was busy (1-minute load average up to {busy:.1f} on "
                   f"{res['machine']['nproc']} CPUs): treat these timings as a smoke test.", ""]
+
+    verdict = {True: "met", False: "**not met**", None: "—"}
+    lines += ["## Issue table", "",
+              "The issue's performance targets, one row per line. Ratio = clip4j / PyTorch for throughputs, "
+              "PyTorch / clip4j for times (above 1: clip4j is better), clip4j / PyTorch for memory (below 1: "
+              "clip4j is better); absolute targets show the figure. PyTorch is fp32 at its best thread count "
+              "unless said otherwise. Throughputs after start-up come from whole-process wall clocks "
+              "(N / (run − base run)), the same way for both tools.",
+              "",
+              "| what | clip4j | PyTorch | ratio / figure | target | status |",
+              "|---|---|---|---|---|---|"]
+    for r in res.get("issue_table", []):
+        lines.append(f"| {r['what']} | {r['clip4j']} | {r['torch']} | {r['figure']} | {r['target']} | "
+                     f"{verdict[r['met']]} |")
+    notes = []
+    g = res.get("gemm") or {}
+    enc = (g.get("encode") or {}).get("default")
+    fwd = max((s for s in fp32 if inner_full(s, "images_per_s_forward")),
+              key=lambda s: inner_full(s, "images_per_s_forward"), default=None)
+    if enc and fwd:
+        t = inner_full(fwd, "images_per_s_forward")
+        notes.append(f"Image encoding, forward pass only, in-process: clip4j {enc['images_per_s']:.2f} images/s "
+                     f"(bench/EncodeBench.java, {enc['threads']} threads, steady state) vs PyTorch "
+                     f"{t:.2f} ({cfg_of(fwd)}, torch_embed.py's timers) = {enc['images_per_s'] / t:.2f}×.")
+    bp = best(pad, "captions_per_s", True)
+    c = med(c4.get("captions_per_s")) if c4 else None
+    if bp and c:
+        notes.append(f"Captions against PyTorch with each batch cut after its longest caption (HF padding=True): "
+                     f"{med(bp['captions_per_s']):.2f} captions/s ({cfg_of(bp)}); clip4j / that = "
+                     f"{c / med(bp['captions_per_s']):.2f}×.")
+    if n_i != 100:
+        notes.append(f"The issue's whole-process line is for 100 images; this run embeds {n_i} "
+                     f"(`bench/compare.sh --n 100` for the literal workload).")
+    if g.get("encode", {}).get("t1") and g.get("peak"):
+        e1 = g["encode"]["t1"]
+        notes.append(f"At 1 thread the encode sustains {e1['images_per_s'] * g['gflop_per_image']:.1f} GFLOP/s = "
+                     f"{100 * e1['images_per_s'] * g['gflop_per_image'] / g['peak']['gflops']:.0f} % of the peak; "
+                     + (f"forward only, 2 threads vs 1: {enc['images_per_s'] / e1['images_per_s']:.2f}×."
+                        if enc and enc["threads"] == 2 else ""))
+    tr = res.get("train") or {}
+    if "path" in tr:
+        notes.append(f"Training: read from {tr['path']} (written {tr['written']} by bench/train_compare.sh"
+                     + (f"; {tr['config']}" if tr.get("config") else "") + ").")
+    if notes:
+        lines += [""] + [f"- {n}" for n in notes]
+    lines.append("")
 
     rows = [
         # label, key, higher is better, digits, unit, ratio = clip4j / torch (rates) or torch / clip4j (times)
@@ -333,18 +626,48 @@ def markdown(res) -> str:
                      f"{fmt(s.get('images_per_s'))} | {fmt(s.get('captions_per_s'))} | "
                      f"{fmt(s.get('full_peak_rss_mb') or s.get('texts_peak_rss_mb'), 0)} |")
 
-    lines += ["", "PyTorch's in-process timers (full run; images/s includes decoding and preprocessing):", "",
-              "| configuration | import (s) | load (s) | images/s | images/s forward only | captions/s | captions/s forward only |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "In-process timers (each tool's --timings: the full run, or the images-only run for "
+              "configurations without one; load → first embedding from the base run, one caption). "
+              "Start = JVM start before main (clip4j) or `import torch` (PyTorch). images/s includes "
+              "decoding and preprocessing (clip4j: pipelined with the encode).", "",
+              "| configuration | threads | start (s) | load (s) | load → first embedding (s) | images/s | "
+              "images/s forward only | captions/s | captions/s forward only | peak RSS (MB) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for k, s in S.items():
         inn = s.get("inner")
         if inn:
-            lines.append(f"| {s['label']} | {fmt(inn.get('import_s'))} | {fmt(inn.get('load_s'))} | "
+            base = (s.get("inner_by_mode") or {}).get("base", {})
+            start = inn.get("jvm_start_s") or inn.get("import_s")
+            th = med(inn.get("threads"))
+            th = "?" if th is None else f"{th:.0f}"
+            lines.append(f"| {s['label']} | {th} | {fmt(start)} | {fmt(inn.get('load_s'))} | "
+                         f"{fmt(base.get('load_to_first_embedding_s'))} | "
                          f"{fmt(inn.get('images_per_s'))} | {fmt(inn.get('images_per_s_forward'))} | "
-                         f"{fmt(inn.get('captions_per_s'))} | {fmt(inn.get('captions_per_s_forward'))} |")
+                         f"{fmt(inn.get('captions_per_s'))} | {fmt(inn.get('captions_per_s_forward'))} | "
+                         f"{fmt(inn.get('peak_rss_mb'), 0)} |")
     blas = next((s.get("blas") for s in S.values() if s.get("blas")), None)
     if blas:
         lines += ["", f"PyTorch {res['machine'].get('torch', '')}, BLAS: {blas}."]
+
+    if g:
+        lines += ["", "## GEMM peak and the image encode", ""]
+        if g.get("missing"):
+            lines.append(f"Not measured: {g['missing']}")
+        else:
+            p = g["peak"]
+            lines += [f"Peak: `Ops.matmul` {p['shape']} (N×C×OC), 1 thread, {p['gflops']:.1f} GFLOP/s "
+                      f"({p['gflops_min']:.1f}–{p['gflops_max']:.1f} over {p['iterations']} iterations; "
+                      f"`java -jar bench/jmh/target/benchmarks.jar GemmBench.matmul -p shape={p['shape']} "
+                      f"-p threads=1 -f 1 -wi 3 -i 5`).",
+                      f"Image encode: bench/EncodeBench.java, batch {res['batch_size']}, forward pass only "
+                      f"(`ClipModel.encodeImages` on preprocessed images), after a warm-up batch; "
+                      f"{g['gflop_per_image']:.2f} GFLOP per image ({g['flop_model']}; matrix products only, "
+                      f"see image_gflop in bench/compare.py).", "",
+                      "| threads | images/s (per-batch range) | GFLOP/s | of peak × threads |", "|---|---|---|---|"]
+            for e in (g.get("encode") or {}).values():
+                gf = e["images_per_s"] * g["gflop_per_image"]
+                lines.append(f"| {e['threads']} | {e['images_per_s']:.2f} ({e['images_per_s_min']:.2f}–"
+                             f"{e['images_per_s_max']:.2f}) | {gf:.1f} | {100 * gf / (p['gflops'] * e['threads']):.0f} % |")
 
     lines += ["", "## Agreement of the embeddings", ""]
     for name, c in res["cosine"].items():
@@ -386,6 +709,15 @@ def main():
     ap.add_argument("--clip4j", default=os.path.join(REPO, "bin", "clip4j"))
     ap.add_argument("--clip4j-missing", default="",
                     help="reason why clip4j cannot run: skip its runs and report that")
+    ap.add_argument("--no-threads1", action="store_true",
+                    help="skip clip4j at 1 thread (images mode and the encode harness): no two-vs-one row")
+    ap.add_argument("--no-gemm", action="store_true",
+                    help="skip the GEMM peak (JMH) and the forward-only encode harness: no peak-fraction row")
+    ap.add_argument("--gemm-missing", default="", help="reason why the GEMM peak cannot be measured")
+    ap.add_argument("--java", default="java", help="the JDK's java (for JMH and bench/EncodeBench.java)")
+    ap.add_argument("--jmh-jar", default=os.path.join(HERE, "jmh", "target", "benchmarks.jar"))
+    ap.add_argument("--encode-batches", type=int, default=3,
+                    help="timed batches of the forward-only encode harness (after one warm-up batch)")
     args = ap.parse_args()
 
     wl_dir = os.path.abspath(args.workload)
@@ -406,8 +738,23 @@ def main():
 
     threads = [int(t) for t in args.threads.split(",") if t.strip()]
     tools = []
+    threads1_missing = ""
     if not args.clip4j_missing:
         tools.append(Clip4j(args.clip4j, model, args.batch_size))
+        if args.no_threads1:
+            threads1_missing = "not run (--no-threads1)"
+        else:
+            # clip4j's own thread count (what the JVM sees): one untimed base run, which also warms the page cache.
+            default_threads = os.cpu_count()
+            try:
+                probe = Clip4j(args.clip4j, model, args.batch_size).run("base", wl, runs_dir, "probe")
+                default_threads = int(probe["inner"]["threads"])
+            except (RuntimeError, KeyError, ValueError) as e:
+                print(f"clip4j thread-count probe failed, assuming {default_threads}: {e}", file=sys.stderr)
+            print(f"clip4j runs with {default_threads} threads by default", file=sys.stderr)
+            tools.append(Clip4j(args.clip4j, model, args.batch_size, 1, ("images", "base")))
+            if default_threads != 2:
+                tools.append(Clip4j(args.clip4j, model, args.batch_size, 2, ("images", "base")))
     tools += [TorchEmbed(model, args.batch_size, t, "fp32") for t in threads]
     bf16_note = ""
     if args.bf16 == "auto":
@@ -462,6 +809,32 @@ def main():
     summary = {t.name: summarise(t, raw[t.name], len(images), len(texts))
                for t in tools if raw[t.name]}
 
+    # GEMM peak (JMH, 1 thread) and the forward-only image encode at clip4j's default and 1 thread.
+    gemm = {}
+    if args.clip4j_missing:
+        gemm = {"missing": "clip4j not run"}
+    elif args.no_gemm:
+        gemm = {"missing": "not run (--no-gemm)"}
+    elif args.gemm_missing:
+        gemm = {"missing": args.gemm_missing}
+        failures["gemm"] = args.gemm_missing
+    else:
+        try:
+            gemm["gflop_per_image"], gemm["flop_model"] = image_gflop(model)
+            gemm["peak"] = gemm_peak(args.java, args.jmh_jar, runs_dir)
+            print(f"GEMM peak {gemm['peak']['shape']}, 1 thread: {gemm['peak']['gflops']:.1f} GFLOP/s",
+                  file=sys.stderr, flush=True)
+            gemm["encode"] = {}
+            for key, t in [("default", None)] + ([] if args.no_threads1 else [("t1", 1)]):
+                e = encode_bench(args.java, model, wl["images_txt"], args.batch_size, t, args.encode_batches)
+                gemm["encode"][key] = e
+                print(f"encode harness, {e['threads']} thread(s): {e['images_per_s']:.2f} images/s "
+                      f"({e['images_per_s'] * gemm['gflop_per_image']:.1f} GFLOP/s)", file=sys.stderr, flush=True)
+        except (RuntimeError, OSError, KeyError, ValueError) as e:
+            gemm["missing"] = f"failed: {e}"
+            failures["gemm"] = str(e)
+            print(f"GEMM measurements failed: {e}", file=sys.stderr)
+
     # Agreement of the embeddings (first repeat's full runs).
     cos = {}
     full = lambda name: os.path.join(runs_dir, f"{name}.full.r0.jsonl")
@@ -478,9 +851,11 @@ def main():
            "batch_size": args.batch_size, "repeats": args.repeats, "machine": machine,
            "bf16_note": bf16_note,
            "clip4j_missing": args.clip4j_missing or failures.get("clip4j", ""),
-           "failures": failures, "summary": summary, "cosine": cos,
+           "failures": failures, "summary": summary, "cosine": cos, "gemm": gemm,
+           "threads1_missing": threads1_missing, "train": train_results(args.out),
            "raw": {k: [{m: {kk: vv for kk, vv in r.items() if kk != "output"} for m, r in rec.items()}
                        for rec in v] for k, v in raw.items()}}
+    res["issue_table"] = issue_table(res)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(res, f, indent=2)

@@ -103,6 +103,7 @@ def main():
                 else nullcontext())
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     pre_s = enc_s = write_s = 0.0
+    first = None  # when the first embedding was written
     with torch.inference_mode(), autocast:
         # Images: decode + preprocess a batch, run the vision tower, write.
         for paths in batches(images, args.batch_size):
@@ -112,6 +113,7 @@ def main():
             feats = model.encode_image(pixels)
             c = time.perf_counter()
             write_rows(out, "image", paths, feats)
+            first = first or time.perf_counter()
             pre_s, enc_s, write_s = pre_s + b - a, enc_s + c - b, write_s + time.perf_counter() - c
         t.update(image_preprocess_s=pre_s, image_encode_s=enc_s)
 
@@ -127,11 +129,14 @@ def main():
             feats = model.encode_text(ids)
             c = time.perf_counter()
             write_rows(out, "text", caps, feats)
+            first = first or time.perf_counter()
             tok_s, txt_s, write_s = tok_s + b - a, txt_s + c - b, write_s + time.perf_counter() - c
         t.update(text_tokenize_s=tok_s, text_encode_s=txt_s, write_s=write_s)
     if out is not sys.stdout:
         out.close()
 
+    if first is not None:
+        t["load_to_first_embedding_s"] = first - t1                   # load + first batch, as clip4j reports it
     if images:
         t["images_per_s"] = len(images) / (pre_s + enc_s)             # decode + preprocess + forward
         t["images_per_s_forward"] = len(images) / enc_s               # forward only
