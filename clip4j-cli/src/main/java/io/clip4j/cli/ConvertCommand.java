@@ -20,8 +20,9 @@ import java.util.concurrent.Callable;
 
 /** Rewrites a CLIP, SigLIP or SigLIP 2 model in Hugging Face layout, optionally in half precision. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Write a CLIP (Hugging Face or OpenCLIP layout), SigLIP or SigLIP 2 model in Hugging Face layout",
-                "with the chosen storage type: F32, F16 (half the size; embeddings change by ~1e-3) or BF16.",
+        description = {"Rewrite a model in Hugging Face layout as F32, F16 or BF16.",
+                "Takes CLIP (Hugging Face or OpenCLIP layout), SigLIP and SigLIP 2 models;",
+                "F16 is half the size (embeddings change by ~1e-3).",
                 "Tokenizer (vocab.json, merges.txt, spiece.model, tokenizer.model, …) and preprocessor files are copied."})
 final class ConvertCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;

@@ -18,12 +18,13 @@ import java.util.concurrent.Callable;
 
 /** Writes a randomly initialised CLIP, SigLIP or SigLIP 2 (NaFlex) model in Hugging Face layout. */
 @Command(name = "init", mixinStandardHelpOptions = true,
-        description = {"Write a randomly initialised CLIP, SigLIP or SigLIP 2 NaFlex model (Hugging Face layout:",
-                "config.json, model.safetensors, preprocessor_config.json, and the tokenizer files of",
-                "--tokenizer-from) for training or benchmarks. CLIP architectures take CLIP's BPE",
-                "(vocab.json + merges.txt); SigLIP ones (siglip-*, siglip2-*) a SentencePiece tokenizer",
-                "(spiece.model or tokenizer.model, e.g. a SigLIP model directory). The text vocabulary",
-                "follows the tokenizer."})
+        description = {"Write a randomly initialised CLIP, SigLIP or SigLIP 2 model.",
+                "Hugging Face layout (config.json, model.safetensors, preprocessor_config.json",
+                "and the tokenizer files of --tokenizer-from), for training or benchmarks.",
+                "CLIP architectures take CLIP's BPE (vocab.json + merges.txt); SigLIP ones",
+                "(siglip-*, siglip2-*) a SentencePiece tokenizer (spiece.model or",
+                "tokenizer.model, e.g. a SigLIP model directory). The text vocabulary follows",
+                "the tokenizer."})
 final class InitCommand implements Callable<Integer> {
     @Option(names = "--arch", required = true, description = "Architecture: ${COMPLETION-CANDIDATES}.", completionCandidates = ArchNames.class)
     String arch;

@@ -20,11 +20,12 @@ import java.util.concurrent.Callable;
 
 /** clip4j train: training from scratch or from a checkpoint, with the loss of the model's family. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a CLIP, SigLIP or SigLIP 2 NaFlex model (open_clip's recipe: AdamW,",
-                "cosine schedule, RandomResizedCrop) with its family's loss: contrastive for",
-                "CLIP; sigmoid for SigLIP and SigLIP 2, with learnable logit_scale (not",
-                "clamped) and logit_bias. NaFlex models train on patches at their",
-                "preprocessor's max_num_patches (aspect ratio kept, padding masked).",
+        description = {"Train a CLIP, SigLIP or SigLIP 2 model on image–caption pairs.",
+                "open_clip's recipe (AdamW, cosine schedule, RandomResizedCrop) with the",
+                "family's loss: contrastive for CLIP; sigmoid for SigLIP and SigLIP 2, with",
+                "learnable logit_scale (not clamped) and logit_bias. NaFlex models train on",
+                "patches at their preprocessor's max_num_patches (aspect ratio kept, padding",
+                "masked).",
                 "Starts from a model directory (--model) or a random init (--init ARCH",
                 "--tokenizer-from DIR: CLIP's BPE for CLIP, a SentencePiece dir for SigLIP).",
                 "Writes OUT/model.safetensors + config.json + preprocessor_config.json +",
