@@ -5,7 +5,7 @@ import io.clip4j.io.DType;
 import io.clip4j.io.HfCheckpointWriter;
 import io.clip4j.io.SafeTensors;
 import io.clip4j.model.ClipModel;
-import io.clip4j.model.Family;
+import io.clip4j.train.ModelFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,10 +18,12 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** Rewrites a CLIP model in Hugging Face layout, optionally in half precision. */
+/** Rewrites a CLIP, SigLIP or SigLIP 2 model in Hugging Face layout, optionally in half precision. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Write a CLIP model (Hugging Face or OpenCLIP layout) in Hugging Face layout with the chosen storage type:",
-                "F32, F16 (half the size; embeddings change by ~1e-3) or BF16. Tokenizer and preprocessor files are copied."})
+        description = {"Rewrite a model in Hugging Face layout as F32, F16 or BF16.",
+                "Takes CLIP (Hugging Face or OpenCLIP layout), SigLIP and SigLIP 2 models;",
+                "F16 is half the size (embeddings change by ~1e-3).",
+                "Tokenizer (vocab.json, merges.txt, spiece.model, tokenizer.model, …) and preprocessor files are copied."})
 final class ConvertCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
 
@@ -33,16 +35,17 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    static final List<String> COPIED = List.of("preprocessor_config.json", "vocab.json", "merges.txt", "tokenizer_config.json",
-            "special_tokens_map.json", "tokenizer.json");
+    /** preprocessor_config.json and every tokenizer file a model directory may hold. */
+    static final List<String> COPIED = java.util.stream.Stream.concat(java.util.stream.Stream.of("preprocessor_config.json"),
+            ModelFiles.TOKENIZER_FILES.stream()).toList();
 
     @Override public Integer call() throws Exception {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) throw new Clip4jException("--dtype must be F32, F16 or BF16");
         Path src = modelOptions.modelDir();
         if (Files.exists(out) && Files.isSameFile(src, out)) throw new Clip4jException("--out must differ from the model directory " + src);
         try (ClipModel model = ClipModel.load(src)) {
-            if (model.family() != Family.CLIP) throw new Clip4jException("convert writes CLIP models; " + src + " is " + model.family());
-            HfCheckpointWriter.write(out, model.config(), model.params(), model.logitScale(), dtype);
+            // the family's layout: CLIP's, or SigLIP's / SigLIP 2's (logit_scale and logit_bias of shape [1], MAP head)
+            HfCheckpointWriter.write(out, model.config(), model.params(), model.logitScale(), model.logitBias(), dtype);
         }
         for (String f : COPIED) {
             Path p = src.resolve(f);

@@ -47,10 +47,10 @@ final class EvalCommand implements Callable<Integer> {
         Path dir = modelOptions.modelDir();
         try (ClipModel model = ModelFiles.load(dir, modelOptions.tokenizer)) {
             int[] bg = alphaBackground != null ? ModelFiles.parseColor(alphaBackground) : ModelFiles.alphaBackground(dir);
-            if (model.preprocessor() == null) throw new io.clip4j.Clip4jException("eval takes fixed-resolution models; " + dir + " is a NaFlex model ("
-                    + model.family() + ")");
-            var pre = model.preprocessor().config();
-            Augment evalTf = new Augment(pre, model.config().vision().imageSize(), false, 0.9, 1.0, bg);
+            // the model's own preprocessing, no augmentation: pixels (fixed resolution) or NaFlex patches
+            Augment evalTf = model.preprocessor() == null
+                    ? new Augment(model.naflexPreprocessor().withAlphaBackground(bg), false, 0.9, 1.0)
+                    : new Augment(model.preprocessor().config(), model.config().vision().imageSize(), false, 0.9, 1.0, bg);
             Path meta = metadata != null ? metadata : data.toAbsolutePath().getParent().resolve("metadata.jsonl");
             Map<Path, JsonNode> md = Files.isRegularFile(meta) ? Evaluation.readMetadata(meta) : null;
             List<Evaluation.ZeroShot> tasks = classes.isEmpty() ? (md != null ? Evaluation.EMOJI_TASKS : List.of())

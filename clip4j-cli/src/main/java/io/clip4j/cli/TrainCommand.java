@@ -20,12 +20,14 @@ import java.util.concurrent.Callable;
 
 /** clip4j train: training from scratch or from a checkpoint, with the loss of the model's family. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a CLIP or SigLIP model (open_clip's recipe: AdamW, cosine schedule,",
-                "RandomResizedCrop) with its family's loss: contrastive for CLIP; sigmoid",
-                "for SigLIP, with learnable logit_scale (not clamped) and logit_bias.",
+        description = {"Train a CLIP, SigLIP or SigLIP 2 model on image–caption pairs.",
+                "open_clip's recipe (AdamW, cosine schedule, RandomResizedCrop) with the",
+                "family's loss: contrastive for CLIP; sigmoid for SigLIP and SigLIP 2, with",
+                "learnable logit_scale (not clamped) and logit_bias. NaFlex models train on",
+                "patches at their preprocessor's max_num_patches (aspect ratio kept, padding",
+                "masked).",
                 "Starts from a model directory (--model) or a random init (--init ARCH",
-                "--tokenizer-from DIR). SigLIP 2 NaFlex models (model_type siglip2) cannot",
-                "be trained yet.",
+                "--tokenizer-from DIR: CLIP's BPE for CLIP, a SentencePiece dir for SigLIP).",
                 "Writes OUT/model.safetensors + config.json + preprocessor_config.json +",
                 "tokenizer files (Hugging Face layout), OUT/metrics.jsonl, OUT/metrics.png",
                 "and OUT/checkpoints/step-N (resumable with --resume OUT)."})
@@ -33,7 +35,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Start from this model directory.") Path model;
     @Option(names = "--init", paramLabel = "ARCH", description = "Start from a random init of this architecture (${COMPLETION-CANDIDATES}).",
             completionCandidates = InitCommand.ArchNames.class) String init;
-    @Option(names = "--tokenizer-from", paramLabel = "DIR", description = "Tokenizer files (vocab.json, merges.txt…); with --init the vocabulary size follows them.") Path tokenizerFrom;
+    @Option(names = "--tokenizer-from", paramLabel = "DIR", description = "Tokenizer files (vocab.json + merges.txt, spiece.model, tokenizer.model…); with --init the vocabulary size follows them.") Path tokenizerFrom;
     @Option(names = "--data", paramLabel = "TABLE|SHARDS", description = "Training data: a .tsv/.csv/.jsonl caption table (paths relative to it) or WebDataset .tar shard(s) (file, folder or comma list).") String data;
     @Option(names = "--split-json", paramLabel = "FILE", description = "splits.json (emoji layout): keep images whose file name is in --split (and --val-split for --val).") Path splitJson;
     @Option(names = "--split", defaultValue = "train", description = "Split of --data to train on (default: ${DEFAULT-VALUE}).") String split;
@@ -57,8 +59,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--momentum", defaultValue = "0", description = "SGD momentum (default: ${DEFAULT-VALUE}).") double momentum;
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the init, data order, captions and augmentation (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--no-shuffle", description = "Keep the table's order (every epoch).") boolean noShuffle;
-    @Option(names = "--no-augment", description = "Use the model's own preprocessing (CLIP: resize + centre crop; SigLIP: resize to the square) instead of RandomResizedCrop.") boolean noAugment;
-    @Option(names = "--crop-scale", defaultValue = "0.9,1.0", paramLabel = "MIN,MAX", description = "RandomResizedCrop area range (default: ${DEFAULT-VALUE}).") String cropScale;
+    @Option(names = "--no-augment", description = "Use the model's own preprocessing (CLIP: resize + centre crop; SigLIP: resize to the square; NaFlex: resize to max_num_patches) instead of RandomResizedCrop.") boolean noAugment;
+    @Option(names = "--crop-scale", defaultValue = "0.9,1.0", paramLabel = "MIN,MAX", description = "RandomResizedCrop area range (default: ${DEFAULT-VALUE}); NaFlex: the crop keeps about the image's aspect ratio and is then NaFlex-preprocessed.") String cropScale;
     @Option(names = "--alpha-background", paramLabel = "COLOR", description = "Composite transparent images onto this colour first (white, black, #rrggbb, r,g,b); recorded in preprocessor_config.json.") String alphaBackground;
     @Option(names = "--accum", defaultValue = "1", description = "Gradient accumulation: micro-batches per step (exact: the loss sees the whole batch).") int accum;
     @Option(names = "--grad-clip", defaultValue = "0", description = "Clip the global gradient norm (0 = off).") double gradClip;

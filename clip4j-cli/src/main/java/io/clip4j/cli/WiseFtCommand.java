@@ -25,8 +25,7 @@ final class WiseFtCommand implements Callable<Integer> {
         try (ClipModel a = ClipModel.load(from); ClipModel b = ClipModel.load(to)) {
             float ls = WiseFt.interpolateInto(a, b, alpha);
             float lb = (float) ((1 - alpha) * a.logitBias() + alpha * b.logitBias());   // SigLIP's bias (0 for CLIP)
-            ModelFiles.write(out, a.config(), a, ls, lb, ModelFiles.preprocessorJson(to, b.config().family(), b.config().vision().imageSize(),
-                    ModelFiles.alphaBackground(to)), to);
+            ModelFiles.write(out, a.config(), a, ls, lb, ModelFiles.preprocessorJson(to, b.config(), ModelFiles.alphaBackground(to)), to);
         }
         System.err.printf("wrote %s = %.3f·%s + %.3f·%s%n", out, 1 - alpha, from, alpha, to);
         return 0;

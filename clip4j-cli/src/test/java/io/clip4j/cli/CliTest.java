@@ -251,4 +251,37 @@ class CliTest {
             assertTrue(worst < 1e-2 && worst > 0, "F16 rounding changes features slightly: " + worst);
         }
     }
+
+    /** convert on SigLIP and SigLIP 2 (NaFlex) directories: storage type, companion files, embeddings close to the original's. */
+    @Test void convertWritesSiglipModelsInEveryStorageType() throws Exception {
+        for (String[] c : new String[][]{{"siglip/siglip_tiny", "spiece.model"}, {"siglip/siglip2_tiny", "tokenizer.model"}}) {
+            Path src = Fixtures.path(c[0]);
+            for (String dtype : new String[]{"F16", "BF16", "F32"}) {
+                Path out = tmp.resolve(src.getFileName() + "-" + dtype);
+                Result r = run("convert", "--model", src.toString(), "--out", out.toString(), "--dtype", dtype);
+                assertEquals(0, r.code(), r.err());
+                for (String f : List.of("config.json", "model.safetensors", "preprocessor_config.json", "tokenizer_config.json", "special_tokens_map.json", c[1]))
+                    assertTrue(Files.isRegularFile(out.resolve(f)), f);
+                assertEquals(JSON.readTree(src.resolve("config.json").toFile()).get("model_type"), JSON.readTree(out.resolve("config.json").toFile()).get("model_type"));
+                try (SafeTensors st = SafeTensors.open(out.resolve("model.safetensors"))) {
+                    assertEquals(io.clip4j.io.DType.valueOf(dtype), st.info("vision_model.head.attention.in_proj_weight").dtype());
+                }
+                List<Path> images = List.of(Fixtures.path("siglip/images/cat_chelsea.png"), Fixtures.path("siglip/images/wide_strip.png"));
+                List<String> texts = List.of("a photo of a cat", "a wide strip");
+                try (io.clip4j.model.ClipModel a = io.clip4j.model.ClipModel.load(src); io.clip4j.model.ClipModel b = io.clip4j.model.ClipModel.load(out)) {
+                    assertEquals(a.family(), b.family());
+                    assertEquals(a.logitBias(), b.logitBias(), dtype.equals("F32") ? 0f : 0.1f);
+                    float[][] ia = a.embedImages(images), ib = b.embedImages(images), ta = a.embedTexts(texts), tb = b.embedTexts(texts);
+                    double worst = 0;
+                    for (int i = 0; i < 2; i++) for (int d = 0; d < ia[i].length; d++) {
+                        worst = Math.max(worst, Math.abs(ia[i][d] - ib[i][d]));
+                        worst = Math.max(worst, Math.abs(ta[i][d] - tb[i][d]));
+                    }
+                    System.out.printf("convert %s to %s: embeddings max|Δ| %.2e%n", c[0], dtype, worst);
+                    if (dtype.equals("F32")) assertEquals(0.0, worst, "F32 is a lossless rewrite");
+                    else assertTrue(worst > 0 && worst < (dtype.equals("F16") ? 1e-2 : 5e-2), dtype + " rounding changes embeddings slightly: " + worst);
+                }
+            }
+        }
+    }
 }

@@ -178,13 +178,162 @@ class TrainCommandTest {
         assertTrue(losses.get(9) < 0.5 * losses.get(0), "the loss decreases: " + losses);
     }
 
-    @Test void naflexModelsAreRefusedClearly() throws Exception {
+    /** siglip/siglip2_tiny copied to dir. */
+    static Path siglip2Copy(Path dir) throws Exception {
+        Path src = Fixtures.path("siglip/siglip2_tiny");
+        Files.createDirectories(dir);
+        try (var files = Files.list(src)) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        return dir;
+    }
+
+    /** Fixture images of four aspect ratios (grids 6×10, 3×21, 18×3, 8×8 at 64 patches) with fixture captions 0..3. */
+    static final int[] NAFLEX_IMAGES = {0, 6, 7, 2};
+
+    static Path naflexTable(Path dir) throws Exception {
+        JsonNode meta = CliTest.JSON.readTree(Fixtures.path("siglip/expected_siglip2.json").toFile());
+        List<String> rows = new ArrayList<>();
+        for (int i = 0; i < NAFLEX_IMAGES.length; i++) {
+            rows.add(Fixtures.path("siglip/images/" + meta.get("images").get(NAFLEX_IMAGES[i]).asText()).toAbsolutePath() + "\t"
+                    + meta.get("captions").get(i).asText());
+        }
+        Path t = dir.resolve("naflex.tsv");
+        Files.write(t, rows);
+        return t;
+    }
+
+    /** The sigmoid loss of the untrained fixture model on the reference NaFlex inputs and token rows of naflexTable. */
+    static float naflexReferenceLoss() {
+        try (ClipModel m = ClipModel.load(Fixtures.path("siglip/siglip2_tiny"));
+             var pre = io.clip4j.io.SafeTensors.open(Fixtures.path("siglip/preprocess_siglip2.safetensors"));
+             var exp = io.clip4j.io.SafeTensors.open(Fixtures.path("siglip/expected_siglip2.safetensors"))) {
+            int B = NAFLEX_IMAGES.length, M = 64, K = 192, L = 16, E = m.embedDim();
+            float[] values = new float[B * M * K];
+            int[][] grids = new int[B][];
+            for (int b = 0; b < B; b++) {
+                String key = NAFLEX_IMAGES[b] + ".p8_mnp64.";
+                System.arraycopy(pre.floats(key + "pixel_values"), 0, values, b * M * K, M * K);
+                grids[b] = pre.ints(key + "spatial_shapes");
+            }
+            float[][] img = m.encode(new io.clip4j.model.ImageBatch(values, B, M, grids), null);
+            int[] ids = exp.ints("input_ids");
+            int[][] rows = new int[B][];
+            for (int b = 0; b < B; b++) rows[b] = java.util.Arrays.copyOfRange(ids, b * L, (b + 1) * L);
+            float[][] txt = m.encodeTokens(rows);
+            float[] a = new float[B * E], t = new float[B * E];
+            for (int b = 0; b < B; b++) { System.arraycopy(img[b], 0, a, b * E, E); System.arraycopy(txt[b], 0, t, b * E, E); }
+            return io.clip4j.train.SigmoidLoss.compute(a, t, B, E, m.logitScale(), m.logitBias()).loss();
+        }
+    }
+
+    @Test void naflexTrainsThenEmbedsAndEvaluates() throws Exception {
+        Path model = siglip2Copy(tmp.resolve("siglip2")), data = naflexTable(tmp), out = tmp.resolve("out");
+        float scale0, bias0;
+        try (ClipModel m = ClipModel.load(model)) { scale0 = m.logitScale(); bias0 = m.logitBias(); }
+        CliTest.Result r = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--out", out.toString(),
+                "--batch-size", "4", "--steps", "2", "--no-shuffle", "--no-augment", "--lr", "1e-3", "--workers", "2", "--no-plot", "--no-progress");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("sigmoid loss"), r.err());
+        for (String f : List.of("model.safetensors", "config.json", "preprocessor_config.json", "tokenizer.model", "tokenizer_config.json", "metrics.jsonl"))
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        assertEquals("siglip2", CliTest.JSON.readTree(out.resolve("config.json").toFile()).get("model_type").asText());
+        JsonNode pre = CliTest.JSON.readTree(out.resolve("preprocessor_config.json").toFile());
+        assertEquals("Siglip2ImageProcessor", pre.get("image_processor_type").asText());
+        assertEquals(64, pre.get("max_num_patches").asInt());
+        List<JsonNode> steps = trainRecords(out);
+        assertEquals(2, steps.size());
+        // the first step's loss (before any update) is the loss of the reference NaFlex patches and token rows: the
+        // trainer's batches are the reference processor's and tokenizer's, padding and grids included
+        float ref = naflexReferenceLoss();
+        System.out.println("NaFlex train: first-step loss " + steps.get(0).get("loss").asDouble() + ", reference inputs " + ref);
+        assertEquals(ref, steps.get(0).get("loss").asDouble(), 1e-5 * Math.abs(ref), "first-step loss vs the reference inputs'");
+        JsonNode last = steps.get(1);
+        try (ClipModel trained = ClipModel.load(out)) {
+            assertEquals(io.clip4j.model.Family.SIGLIP2, trained.family());
+            assertEquals((float) last.get("logit_scale").asDouble(), trained.logitScale());
+            assertEquals((float) last.get("logit_bias").asDouble(), trained.logitBias());
+            assertNotEquals(scale0, trained.logitScale());
+            assertNotEquals(bias0, trained.logitBias());
+        }
+
+        CliTest.Result e = CliTest.run("embed", "--model", out.toString(), "--image", Fixtures.path("siglip/images/wide_strip.png").toString(), "--text", "a wide strip");
+        assertEquals(0, e.code(), e.err());
+        assertEquals(2, e.lines().size());
+        assertEquals(64, e.lines().get(0).get("embedding").size());
+
+        CliTest.Result ev = CliTest.run("eval", "--model", out.toString(), "--data", data.toString(), "--json");
+        assertEquals(0, ev.code(), ev.err());
+        JsonNode j = CliTest.JSON.readTree(ev.out());
+        assertEquals(4, j.get("images").asInt());
+        assertEquals("sigmoid", j.get("loss_type").asText());
+        assertTrue(Double.isFinite(j.get("loss").asDouble()));
+
+        // ten steps at a constant learning rate: the loss goes down
+        Path out10 = tmp.resolve("out10");
+        CliTest.Result r10 = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--out", out10.toString(),
+                "--batch-size", "4", "--steps", "10", "--no-shuffle", "--no-augment", "--lr", "1e-3", "--schedule", "constant",
+                "--workers", "2", "--no-plot", "--no-progress");
+        assertEquals(0, r10.code(), r10.err());
+        List<Double> losses = trainRecords(out10).stream().map(m -> m.get("loss").asDouble()).toList();
+        System.out.println("NaFlex train, 10 steps at lr 1e-3: losses " + losses);
+        assertEquals(10, losses.size());
+        assertTrue(losses.get(9) < 0.5 * losses.get(0), "the loss decreases: " + losses);
+
+        // with augmentation (crops keeping the aspect ratio), accumulation, evaluation and a checkpoint to resume from
+        Path outAug = tmp.resolve("aug");
+        CliTest.Result ra = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--val", data.toString(),
+                "--out", outAug.toString(), "--batch-size", "4", "--accum", "2", "--steps", "3", "--stop-after", "2", "--save-every", "1",
+                "--crop-scale", "0.5,1.0", "--alpha-background", "white", "--workers", "2", "--no-plot", "--no-progress");
+        assertEquals(0, ra.code(), ra.err());
+        CliTest.Result rr = CliTest.run("train", "--resume", outAug.toString(), "--data", data.toString(), "--val", data.toString(),
+                "--out", outAug.toString(), "--batch-size", "4", "--accum", "2", "--steps", "3", "--crop-scale", "0.5,1.0",
+                "--alpha-background", "white", "--workers", "2", "--no-plot", "--no-progress");
+        assertEquals(0, rr.code(), rr.err());
+        assertEquals(3, trainRecords(outAug).size());
+        assertEquals("[255,255,255]", CliTest.JSON.readTree(outAug.resolve("preprocessor_config.json").toFile()).get("alpha_background").toString());
+        try (ClipModel trained = ClipModel.load(outAug)) {
+            assertArrayEquals(new int[]{255, 255, 255}, trained.naflexPreprocessor().alphaBackground(), "inference composites as training did");
+        }
+    }
+
+    /** init siglip-tiny / siglip2-tiny with a SigLIP tokenizer, train two steps, embed. */
+    @Test void siglipArchitecturesInitTrainAndEmbed() throws Exception {
         Path data = siglipTable(tmp);
-        Path naflex = Fixtures.path("siglip/siglip2_tiny");
-        CliTest.Result r = CliTest.run("train", "--model", naflex.toString(), "--data", data.toString(), "--out", tmp.resolve("o").toString(),
-                "--batch-size", "2", "--steps", "1", "--no-progress");
-        assertEquals(1, r.code());
-        assertTrue(r.err().contains("NaFlex"), r.err());
+        String[][] cases = {{"siglip-tiny", "siglip/siglip_tiny", "siglip", "spiece.model", "800"},
+                {"siglip2-tiny", "siglip/siglip2_tiny", "siglip2", "tokenizer.model", "1000"}};
+        for (String[] c : cases) {
+            Path init = tmp.resolve(c[0]), out = tmp.resolve(c[0] + "-trained");
+            CliTest.Result i = CliTest.run("init", "--arch", c[0], "--out", init.toString(), "--tokenizer-from", Fixtures.path(c[1]).toString(), "--seed", "1");
+            assertEquals(0, i.code(), i.err());
+            JsonNode config = CliTest.JSON.readTree(init.resolve("config.json").toFile());
+            assertEquals(c[2], config.get("model_type").asText());
+            assertEquals(Integer.parseInt(c[4]), config.get("text_config").get("vocab_size").asInt(), "the vocabulary follows the tokenizer");
+            assertTrue(Files.isRegularFile(init.resolve(c[3])), c[3]);
+            try (ClipModel m = ClipModel.load(init)) {
+                assertEquals((float) Math.log(10), m.logitScale(), 1e-6f);
+                assertEquals(-10f, m.logitBias());
+                assertEquals(192, m.embedDim());
+            }
+            CliTest.Result r = CliTest.run("train", "--model", init.toString(), "--data", data.toString(), "--out", out.toString(),
+                    "--batch-size", "4", "--steps", "2", "--lr", "1e-3", "--workers", "2", "--no-plot", "--no-progress");
+            assertEquals(0, r.code(), r.err());
+            assertEquals(2, trainRecords(out).size());
+            CliTest.Result e = CliTest.run("embed", "--model", out.toString(), "--image", Fixtures.path("siglip/images/coffee.png").toString(), "--text", "a cup of coffee");
+            assertEquals(0, e.code(), e.err());
+            assertEquals(192, e.lines().get(0).get("embedding").size());
+
+            // --init straight into train
+            Path direct = tmp.resolve(c[0] + "-direct");
+            CliTest.Result d = CliTest.run("train", "--init", c[0], "--tokenizer-from", Fixtures.path(c[1]).toString(), "--data", data.toString(),
+                    "--out", direct.toString(), "--batch-size", "4", "--steps", "1", "--workers", "2", "--no-plot", "--no-progress");
+            assertEquals(0, d.code(), d.err());
+            assertEquals(c[2], CliTest.JSON.readTree(direct.resolve("config.json").toFile()).get("model_type").asText());
+        }
+        // a CLIP architecture refuses a SentencePiece tokenizer, naming what it needs
+        CliTest.Result bad = CliTest.run("init", "--arch", "tiny", "--out", tmp.resolve("bad").toString(), "--tokenizer-from", Fixtures.path("siglip/siglip_tiny").toString());
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("vocab.json"), bad.err());
     }
 
     @Test void usageErrors() throws Exception {

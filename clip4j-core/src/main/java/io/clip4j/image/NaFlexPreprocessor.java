@@ -11,7 +11,9 @@ import java.nio.file.Path;
  * SigLIP 2 NaFlex preprocessing (HF Siglip2ImageProcessor): keep the aspect ratio, pick the largest size whose patch
  * grid fits {@code maxNumPatches}, and cut it into patches.
  * <ol>
- * <li>convert("RGB") as PIL does (alpha dropped, not composited), 8-bit;</li>
+ * <li>convert("RGB") as PIL does (alpha dropped, not composited; unless an alpha background is set, clip4j's
+ *     {@code "alpha_background": [r, g, b]} in preprocessor_config.json: transparent images are composited onto it
+ *     first), 8-bit;</li>
  * <li>target size by {@link #targetSize}; resize on uint8 with Pillow's filter (bilinear by default);</li>
  * <li>x = float32(u8 · (1/255 in double)), then (x − mean)/std in float32;</li>
  * <li>patches row-major over the h×w grid, each flattened (row, column, channel) → values[M, P·P·3],
@@ -28,13 +30,29 @@ public final class NaFlexPreprocessor {
     private final Resample.Filter filter;
     private final float[][] lut = new float[3][256];
     private final ImageDecoder decoder;
+    private final int[] alphaBackground;
+    private final float[] mean, std;
+    private final double rescale;
 
     public NaFlexPreprocessor(int patchSize, int maxNumPatches, Resample.Filter filter, float[] mean, float[] std, double rescale, ImageDecoder decoder) {
+        this(patchSize, maxNumPatches, filter, mean, std, rescale, decoder, null);
+    }
+
+    /** @param alphaBackground null (the reference: alpha dropped), or the RGB colour transparent images are composited onto */
+    public NaFlexPreprocessor(int patchSize, int maxNumPatches, Resample.Filter filter, float[] mean, float[] std, double rescale,
+                              ImageDecoder decoder, int[] alphaBackground) {
         if (patchSize < 1 || maxNumPatches < 1) throw new IllegalArgumentException("patch size and max_num_patches must be positive");
+        if (alphaBackground != null && (alphaBackground.length != 3 || java.util.Arrays.stream(alphaBackground).anyMatch(v -> v < 0 || v > 255))) {
+            throw new IllegalArgumentException("alphaBackground must be 3 values in 0..255");
+        }
         this.patchSize = patchSize;
         this.maxNumPatches = maxNumPatches;
         this.filter = filter;
         this.decoder = decoder;
+        this.alphaBackground = alphaBackground == null ? null : alphaBackground.clone();
+        this.mean = mean.clone();
+        this.std = std.clone();
+        this.rescale = rescale;
         for (int c = 0; c < 3; c++) for (int v = 0; v < 256; v++) lut[c][v] = ((float) (v * rescale) - mean[c]) / std[c];
     }
 
@@ -47,15 +65,30 @@ public final class NaFlexPreprocessor {
             throw new Clip4jException("cannot read preprocessor config " + file + ": " + e.getMessage(), e);
         }
         try {
-            int p = c.path("patch_size").asInt(16);
-            int m = maxNumPatchesOverride > 0 ? maxNumPatchesOverride : c.path("max_num_patches").asInt(256);
-            Resample.Filter f = c.has("resample") ? Resample.Filter.fromPilCode(c.get("resample").asInt()) : Resample.Filter.BILINEAR;
-            float[] mean = three(c.get("image_mean"), 0.5f), std = three(c.get("image_std"), 0.5f);
-            double rescale = c.has("rescale_factor") ? c.get("rescale_factor").asDouble() : 1.0 / 255;
-            return new NaFlexPreprocessor(p, m, f, mean, std, rescale, ImageDecoder.defaults());
+            return fromHfJson(c, maxNumPatchesOverride);
         } catch (IllegalArgumentException e) {
             throw new Clip4jException("invalid preprocessor config " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * From the JSON of a {@code preprocessor_config.json} (Siglip2ImageProcessor's defaults for absent fields;
+     * clip4j's alpha_background honoured); maxNumPatches &gt; 0 overrides its value.
+     * @throws IllegalArgumentException for invalid values
+     */
+    public static NaFlexPreprocessor fromHfJson(JsonNode c, int maxNumPatchesOverride) {
+        int p = c.path("patch_size").asInt(16);
+        int m = maxNumPatchesOverride > 0 ? maxNumPatchesOverride : c.path("max_num_patches").asInt(256);
+        Resample.Filter f = c.has("resample") ? Resample.Filter.fromPilCode(c.get("resample").asInt()) : Resample.Filter.BILINEAR;
+        float[] mean = three(c.get("image_mean"), 0.5f), std = three(c.get("image_std"), 0.5f);
+        double rescale = c.has("rescale_factor") ? c.get("rescale_factor").asDouble() : 1.0 / 255;
+        int[] bg = null;
+        JsonNode a = c.get("alpha_background");
+        if (a != null && !a.isNull()) {
+            if (!a.isArray() || a.size() != 3) throw new IllegalArgumentException("'alpha_background' must be [r, g, b], got " + a);
+            bg = new int[]{a.get(0).asInt(), a.get(1).asInt(), a.get(2).asInt()};
+        }
+        return new NaFlexPreprocessor(p, m, f, mean, std, rescale, ImageDecoder.defaults(), bg);
     }
 
     private static float[] three(JsonNode n, float dflt) {
@@ -88,7 +121,18 @@ public final class NaFlexPreprocessor {
 
     public Patches apply(Path file) { return apply(decoder.decode(file)); }
 
+    /** The same processor compositing transparent images onto bg (null: alpha dropped, the reference behaviour). */
+    public NaFlexPreprocessor withAlphaBackground(int[] bg) {
+        return new NaFlexPreprocessor(patchSize, maxNumPatches, filter, mean, std, rescale, decoder, bg);
+    }
+
+    /** The colour transparent images are composited onto, or null (alpha dropped). */
+    public int[] alphaBackground() { return alphaBackground == null ? null : alphaBackground.clone(); }
+
     public Patches apply(PilImage image) {
+        if (alphaBackground != null && PilConvert.alpha(image) != null) {
+            image = PilConvert.compositeOnto(image, alphaBackground[0], alphaBackground[1], alphaBackground[2]);
+        }
         byte[] rgb = PilConvert.toRgb(image);
         PilImage src = PilImage.of(PilMode.RGB, image.width(), image.height(), rgb);
         int[] t = targetSize(image.height(), image.width(), patchSize, maxNumPatches);

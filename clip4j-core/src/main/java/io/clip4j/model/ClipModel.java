@@ -53,6 +53,11 @@ public final class ClipModel implements AutoCloseable {
         this(config, src, logitScale, 0f, null, null, Options.defaults());
     }
 
+    /** As {@link #ClipModel(ModelConfig, ParamSource, float)} with a logit bias (SigLIP families; CLIP has none). */
+    public ClipModel(ModelConfig config, ParamSource src, float logitScale, float logitBias) {
+        this(config, src, logitScale, logitBias, null, null, Options.defaults());
+    }
+
     private ClipModel(ModelConfig config, ParamSource src, float logitScale, float logitBias, Path dir, Path tokenizerDir, Options options) {
         this.config = config;
         switch (config.family()) {

@@ -8,6 +8,7 @@ package io.clip4j.model;
  * scale·(i + 0.5) and input j gets weight tri((j − centre + 0.5)/max(scale, 1)) with tri(x) = max(0, 1 − |x|),
  * over j ∈ [max(⌊centre − support + 0.5⌋, 0), min(⌊centre + support + 0.5⌋, in)), normalised to sum 1.
  * Upsampling this is plain bilinear with edge clamping; downsampling it averages (antialias). Computed in double.
+ * The map is linear in the grid; {@link #resizeBackward} is its transpose (training through the resize).
  */
 public final class PositionResize {
     private PositionResize() {}
@@ -34,6 +35,32 @@ public final class PositionResize {
             }
         }
         return out;
+    }
+
+    /**
+     * The adjoint of {@link #resize}: resize is linear, out = A·grid with A[(oy·w + ox), (y·G + x)] = wy[oy][y]·wx[ox][x]
+     * (the same weights, per channel), so d loss / d grid = Aᵀ · d loss / d out. For dout[h·w, D] read from
+     * dout[doutOffset ..] this ADDS Aᵀ·dout into dgrid[G·G, D] (summed in double per grid cell, in a fixed order,
+     * then added once as float).
+     */
+    public static void resizeBackward(float[] dgrid, float[] dout, int doutOffset, int G, int D, int h, int w) {
+        double[][] wy = weights(G, h), wx = weights(G, w);
+        int[] y0 = start(G, h), x0 = start(G, w);
+        double[] acc = new double[G * G * D];
+        for (int oy = 0; oy < h; oy++) {
+            for (int ox = 0; ox < w; ox++) {
+                int src = doutOffset + (oy * w + ox) * D;
+                for (int a = 0; a < wy[oy].length; a++) {
+                    for (int b = 0; b < wx[ox].length; b++) {
+                        double wt = wy[oy][a] * wx[ox][b];
+                        if (wt == 0) continue;
+                        int dst = ((y0[oy] + a) * G + (x0[ox] + b)) * D;
+                        for (int d = 0; d < D; d++) acc[dst + d] += wt * dout[src + d];
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < acc.length; i++) dgrid[i] += (float) acc[i];
     }
 
     private static int[] start(int in, int out) {

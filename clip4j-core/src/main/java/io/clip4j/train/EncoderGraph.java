@@ -2,6 +2,7 @@ package io.clip4j.train;
 
 import io.clip4j.kernel.Backward;
 import io.clip4j.kernel.Ops;
+import io.clip4j.kernel.PaddedAttention;
 import io.clip4j.model.Activation;
 import io.clip4j.model.Encoder;
 import io.clip4j.nn.Block;
@@ -21,6 +22,8 @@ import java.util.Arrays;
  *   g    = act(f)                       saved: g[N,I]
  *   x'   = m + g · W2ᵀ + b2             = the next block's x (res[l+1])
  * </pre>
+ * With a key-padding mask (validKeys, NaFlex) the attention is {@link PaddedAttention}'s: padded keys are invisible,
+ * padded query rows are computed but receive no gradient (nothing reads them), so their rows of every d-buffer stay 0.
  * Residual states res[0..layers] are kept (res[0] is the tower's input to the stack, written by the caller).
  * Buffers grow to the largest batch seen and are reused; only the first N rows are meaningful.
  */
@@ -31,6 +34,8 @@ final class EncoderGraph {
     final Activation activation;
 
     int B, T;
+    /** Real tokens per item (keys past them are masked, NaFlex padding), or null: every key visible. */
+    int[] validKeys;
     float[][] res, h1, mean1, rstd1, qkv, probs, att, mid, h2, mean2, rstd2, f, g;
     // backward scratch, reused by every block
     private float[] dh, dqkv, datt, dg, df;
@@ -52,7 +57,14 @@ final class EncoderGraph {
     }
 
     /** Sizes the buffers for x[B,T,C]; returns res[0], where the caller writes the stack's input. */
-    float[] begin(int B, int T) {
+    float[] begin(int B, int T) { return begin(B, T, null); }
+
+    /**
+     * As {@link #begin(int, int)}, for items of validKeys[b] real tokens followed by padding: keys at index ≥
+     * validKeys[b] are masked in every block ({@link PaddedAttention}); null = no mask.
+     */
+    float[] begin(int B, int T, int[] validKeys) {
+        this.validKeys = validKeys == null ? null : validKeys.clone();
         this.B = B;
         this.T = T;
         int N = B * T;
@@ -80,7 +92,8 @@ final class EncoderGraph {
             float[] x = res[l], m = mid[l], out = res[l + 1];
             Backward.layerNormForward(h1[l], mean1[l], rstd1[l], x, bk.ln1.weight.data, bk.ln1.bias.data, N, C, bk.ln1.eps);
             Ops.matmul(qkv[l], h1[l], bk.qkv.weight.data, bk.qkv.bias.data, N, C, 3 * C);
-            Backward.attentionForward(att[l], probs[l], qkv[l], B, T, C, H, causal);
+            if (validKeys == null) Backward.attentionForward(att[l], probs[l], qkv[l], B, T, C, H, causal);
+            else PaddedAttention.forward(att[l], probs[l], qkv[l], B, T, C, H, causal, validKeys);
             Ops.matmul(m, att[l], bk.outProj.weight.data, bk.outProj.bias.data, N, C, C);
             Ops.addInPlace(m, x, N * C);                                      // m = x + attn_out
             Backward.layerNormForward(h2[l], mean2[l], rstd2[l], m, bk.ln2.weight.data, bk.ln2.bias.data, N, C, bk.ln2.eps);
@@ -114,7 +127,8 @@ final class EncoderGraph {
             zero(datt, N * C);
             Backward.matmulBackward(datt, grads.of(bk.outProj.weight), grads.of(bk.outProj.bias), dx, att[l], bk.outProj.weight.data, N, C, C);
             zero(dqkv, N * 3 * C);
-            Backward.attentionBackward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal);
+            if (validKeys == null) Backward.attentionBackward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal);
+            else PaddedAttention.backward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal, validKeys);
             zero(dh, N * C);
             Backward.matmulBackward(dh, grads.of(bk.qkv.weight), grads.of(bk.qkv.bias), dqkv, h1[l], bk.qkv.weight.data, N, C, 3 * C);
             Backward.layerNormBackward(dx, grads.of(bk.ln1.weight), grads.of(bk.ln1.bias), dh, res[l], bk.ln1.weight.data,

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clip4j.Clip4jException;
 import io.clip4j.model.ClipModel;
 import io.clip4j.model.Family;
+import io.clip4j.model.ImageBatch;
 import io.clip4j.model.Vectors;
 import io.clip4j.text.Tokenizer;
 import io.clip4j.train.data.CaptionTable;
@@ -140,11 +141,12 @@ public final class Evaluation {
                              float logitScale, float logitBias, Map<Path, JsonNode> metadata, List<ZeroShot> tasks, Consumer<String> warn) {
         int n = items.size(), per = evalTransform.floatsPerImage();
         float[][] pixels = new float[n][];
+        int[][] gridOf = new int[n][];                   // NaFlex patch grids (null for pixels)
         String[] errors = new String[n];
         IntStream.range(0, n).parallel().forEach(i -> {
             try {
                 float[] px = new float[per];
-                evalTransform.apply(items.get(i).image(), null, px, 0);
+                gridOf[i] = evalTransform.apply(items.get(i).image(), null, px, 0);
                 pixels[i] = px;
             } catch (RuntimeException e) {
                 errors[i] = e.getMessage();
@@ -152,10 +154,11 @@ public final class Evaluation {
         });
         List<CaptionTable.Item> good = new ArrayList<>();
         List<float[]> goodPx = new ArrayList<>();
+        List<int[]> goodGrids = new ArrayList<>();
         int skipped = 0;
         for (int i = 0; i < n; i++) {
             if (pixels[i] == null) { skipped++; warn.accept("skipping " + items.get(i).key() + ": " + errors[i]); }
-            else { good.add(items.get(i)); goodPx.add(pixels[i]); }
+            else { good.add(items.get(i)); goodPx.add(pixels[i]); goodGrids.add(gridOf[i]); }
         }
         if (good.isEmpty()) throw new Clip4jException("no readable image to evaluate");
         int G = good.size();
@@ -164,7 +167,13 @@ public final class Evaluation {
             int B = Math.min(batchSize, G - s);
             float[] batch = new float[B * per];
             for (int b = 0; b < B; b++) System.arraycopy(goodPx.get(s + b), 0, batch, b * per, per);
-            float[][] f = model.encodePixels(batch, B);
+            float[][] f;
+            if (evalTransform.isNaFlex()) {
+                int[][] grids = goodGrids.subList(s, s + B).toArray(new int[0][]);
+                f = model.encode(new ImageBatch(batch, B, evalTransform.maxPatches(), grids), null);
+            } else {
+                f = model.encodePixels(batch, B);
+            }
             System.arraycopy(f, 0, imgFeat, s, B);
         }
         // distinct captions, and which images each belongs to

@@ -98,6 +98,50 @@ public final class ModelFiles {
         return n;
     }
 
+    /**
+     * preprocessor_config.json as Hugging Face's Siglip2ImageProcessor (NaFlex) writes it: patch size P, at most
+     * maxNumPatches patches per image, bilinear, mean = std = 0.5.
+     */
+    public static ObjectNode siglip2PreprocessorJson(int patchSize, int maxNumPatches) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("do_convert_rgb", true).put("do_normalize", true).put("do_rescale", true).put("do_resize", true);
+        n.put("image_processor_type", "Siglip2ImageProcessor");
+        n.putArray("image_mean").add(0.5).add(0.5).add(0.5);
+        n.putArray("image_std").add(0.5).add(0.5).add(0.5);
+        n.put("max_num_patches", maxNumPatches);
+        n.put("patch_size", patchSize);
+        n.put("processor_class", "Siglip2Processor");
+        n.put("resample", 2);
+        n.put("rescale_factor", 1.0 / 255);
+        return n;
+    }
+
+    /**
+     * The source directory's preprocessor_config.json or, without one, the family's defaults for config (CLIP's or
+     * SigLIP's image processor at the model's image size; for SigLIP 2 NaFlex, Siglip2ImageProcessor with
+     * max_num_patches = the model's position grid, G²), with alpha_background set when given.
+     */
+    public static ObjectNode preprocessorJson(Path sourceDir, ModelConfig config, int[] alphaBackground) {
+        if (config.family() != Family.SIGLIP2) return preprocessorJson(sourceDir, config.family(), config.vision().imageSize(), alphaBackground);
+        ObjectNode n = readPreprocessorJson(sourceDir);
+        if (n == null) n = siglip2PreprocessorJson(config.vision().patchSize(), config.vision().numPatches());
+        if (alphaBackground != null) {
+            ArrayNode a = n.putArray(ALPHA_BACKGROUND_KEY);
+            for (int v : alphaBackground) a.add(v);
+        }
+        return n;
+    }
+
+    private static ObjectNode readPreprocessorJson(Path sourceDir) {
+        if (sourceDir == null || !Files.isRegularFile(sourceDir.resolve("preprocessor_config.json"))) return null;
+        try {
+            JsonNode j = JSON.readTree(sourceDir.resolve("preprocessor_config.json").toFile());
+            return j instanceof ObjectNode o ? o : null;
+        } catch (IOException e) {
+            throw new Clip4jException("cannot read " + sourceDir.resolve("preprocessor_config.json") + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The source directory's preprocessor_config.json (or CLIP's defaults), with alpha_background set or removed. */
     public static ObjectNode preprocessorJson(Path sourceDir, int imageSize, int[] alphaBackground) {
         return preprocessorJson(sourceDir, Family.CLIP, imageSize, alphaBackground);
@@ -108,15 +152,7 @@ public final class ModelFiles {
      * with alpha_background set or removed.
      */
     public static ObjectNode preprocessorJson(Path sourceDir, Family family, int imageSize, int[] alphaBackground) {
-        ObjectNode n = null;
-        if (sourceDir != null && Files.isRegularFile(sourceDir.resolve("preprocessor_config.json"))) {
-            try {
-                JsonNode j = JSON.readTree(sourceDir.resolve("preprocessor_config.json").toFile());
-                if (j instanceof ObjectNode o) n = o;
-            } catch (IOException e) {
-                throw new Clip4jException("cannot read " + sourceDir.resolve("preprocessor_config.json") + ": " + e.getMessage(), e);
-            }
-        }
+        ObjectNode n = readPreprocessorJson(sourceDir);
         if (n == null) n = family == Family.CLIP ? clipPreprocessorJson(imageSize) : siglipPreprocessorJson(imageSize);
         if (alphaBackground != null) {
             ArrayNode a = n.putArray(ALPHA_BACKGROUND_KEY);

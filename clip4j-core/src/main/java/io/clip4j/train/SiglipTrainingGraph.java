@@ -8,8 +8,10 @@ import io.clip4j.model.SiglipVisionTower;
 import io.clip4j.nn.Param;
 
 /**
- * SigLIP's training graph (SigLIP, and SigLIP 2 published at fixed resolution as model_type siglip):
- * {@link SiglipVisionGraph} (patch embedding with bias, encoder, post-LayerNorm, MAP head) and {@link TextGraph}
+ * SigLIP's training graph (SigLIP, SigLIP 2 published at fixed resolution as model_type siglip, and SigLIP 2 NaFlex,
+ * model_type siglip2): {@link SiglipVisionGraph} (patch embedding with bias, encoder, post-LayerNorm, MAP head) or,
+ * for NaFlex, {@link NaFlexVisionGraph} (linear patch embedding, the position grid resized per image, padding masked
+ * in every block and in the head), and {@link TextGraph}
  * (no mask, pooled at the last position, head with bias) over a {@link ClipModel}'s parameters, the pairwise
  * sigmoid loss ({@link SigmoidLoss}) with a learnable {@code logit_scale} and {@code logit_bias}, both of shape [1]
  * as Hugging Face stores them. See {@link TrainingGraph}.
@@ -22,15 +24,16 @@ import io.clip4j.nn.Param;
 public final class SiglipTrainingGraph extends TrainingGraph<SigmoidLoss.Result> {
 
     public SiglipTrainingGraph(ClipModel model) {
-        super(checkFamily(model), new SiglipVisionGraph((SiglipVisionTower) model.vision()), new TextGraph((SiglipTextTower) model.text()),
+        super(checkFamily(model), imageGraph((SiglipVisionTower) model.vision()), new TextGraph((SiglipTextTower) model.text()),
                 new Param("logit_scale", new float[]{model.logitScale()}, 1), new Param("logit_bias", new float[]{model.logitBias()}, 1));
     }
 
+    private static ImageGraph imageGraph(SiglipVisionTower tower) {
+        return tower.naflex ? new NaFlexVisionGraph(tower) : new SiglipVisionGraph(tower);
+    }
+
     private static ClipModel checkFamily(ClipModel model) {
-        if (model.config().family() == Family.SIGLIP2) {
-            throw new Clip4jException("training does not support SigLIP 2 NaFlex models (model_type siglip2) yet");
-        }
-        if (model.config().family() != Family.SIGLIP)
+        if (model.config().family() != Family.SIGLIP && model.config().family() != Family.SIGLIP2)
             throw new Clip4jException("SiglipTrainingGraph trains SigLIP models, not " + model.config().family() + " (see TrainingGraph.of)");
         return model;
     }

@@ -1,6 +1,7 @@
 package io.clip4j.train;
 
 import io.clip4j.model.ClipModel;
+import io.clip4j.model.ImageBatch;
 import io.clip4j.nn.Param;
 
 import java.util.List;
@@ -55,9 +56,14 @@ public final class TrainStep {
 
     /** One step on pixels[B,3,S,S] and token rows ids[B·L]. */
     public Result run(float[] pixels, int[] ids, int B, int L) {
+        return run(ImageBatch.pixels(pixels, B), ids, L);
+    }
+
+    /** One step on a batch of images (pixels, or NaFlex patches with their grids) and token rows ids[B·L]. */
+    public Result run(ImageBatch images, int[] ids, int L) {
         double lr = schedule.lr(step);
         float before = graph.logitScale().data[0];
-        TrainingGraph.LossResult r = graph.forwardBackwardAccum(pixels, ids, B, L, accum);
+        TrainingGraph.LossResult r = graph.forwardBackwardAccum(images, ids, L, accum);
         for (Param p : frozen) java.util.Arrays.fill(graph.grads().of(p), 0f);
         double norm = maxGradNorm > 0 ? graph.grads().clipGlobalNorm(maxGradNorm) : Double.NaN;
         optimizer.step(graph.grads(), lr);

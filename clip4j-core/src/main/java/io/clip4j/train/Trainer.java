@@ -4,13 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clip4j.Clip4jException;
+import io.clip4j.image.NaFlexPreprocessor;
 import io.clip4j.image.PreprocessConfig;
 import io.clip4j.model.Architectures;
 import io.clip4j.model.ClipModel;
+import io.clip4j.model.Family;
 import io.clip4j.model.ModelConfig;
 import io.clip4j.model.RandomInit;
 import io.clip4j.nn.Param;
-import io.clip4j.text.ClipBpeTokenizer;
 import io.clip4j.text.Tokenizer;
 import io.clip4j.text.Tokenizers;
 import io.clip4j.train.data.CaptionTable;
@@ -80,25 +81,39 @@ public final class Trainer {
             model = ModelFiles.load(o.model, o.tokenizerFrom);
             preprocessSource = o.model;
         } else {
-            ModelConfig config = Architectures.byName(o.initArch);
             tokenizerDir = o.tokenizerFrom;
-            Tokenizer t = Tokenizers.load(tokenizerDir);
-            if (t instanceof ClipBpeTokenizer bpe) config = Architectures.withVocab(config, bpe.vocabSize(), bpe.sotId(), bpe.eotId(), config.text().padId());
-            model = new ClipModel(config, new RandomInit(config, o.seed), config.logitScaleInit());
+            // the vocabulary and special ids of the tokenizer (CLIP BPE, or SigLIP's SentencePiece)
+            ModelConfig config = Architectures.forTokenizer(Architectures.byName(o.initArch), tokenizerDir);
+            model = new ClipModel(config, new RandomInit(config, o.seed), config.logitScaleInit(), Architectures.logitBiasInit(config));
             preprocessSource = null;
         }
-        // the family's graph and loss (CLIP: contrastive; SigLIP: sigmoid); refuses what cannot be trained yet (NaFlex)
+        // the family's graph and loss (CLIP: contrastive; SigLIP and SigLIP 2 NaFlex: sigmoid)
         TrainingGraph<?> graph = TrainingGraph.of(model);
         tokenizer = Tokenizers.load(tokenizerDir);
         ModelConfig config = model.config();
         int S = config.vision().imageSize();
         int[] alphaBg = o.alphaBackground != null ? o.alphaBackground : preprocessSource != null ? ModelFiles.alphaBackground(preprocessSource) : null;
-        // the model's own processor (CLIP: resize the shorter side + centre crop; SigLIP: resize to the square), the
-        // eval transform and the normalisation of the augmented one
-        PreprocessConfig basePre = ModelFiles.preprocessConfig(preprocessSource, config.family(), S);
-        ObjectNode preJson = ModelFiles.preprocessorJson(preprocessSource, config.family(), S, alphaBg);
-        Augment trainTf = new Augment(basePre, S, o.augment, o.cropScaleMin, o.cropScaleMax, alphaBg);
-        Augment evalTf = new Augment(basePre, S, false, 0.9, 1.0, alphaBg);
+        // the model's own processor (CLIP: resize the shorter side + centre crop; SigLIP: resize to the square; SigLIP 2
+        // NaFlex: aspect-preserving resize to max_num_patches patches), the eval transform and, for fixed resolution,
+        // the normalisation of the augmented one
+        ObjectNode preJson = ModelFiles.preprocessorJson(preprocessSource, config, alphaBg);
+        Augment trainTf, evalTf;
+        if (config.family() == Family.SIGLIP2) {
+            // the NaFlex processor of the preprocessor_config.json written with the model (max_num_patches, filter,
+            // normalisation, alpha_background): training sees what inference of the trained model will see
+            NaFlexPreprocessor naflex;
+            try {
+                naflex = NaFlexPreprocessor.fromHfJson(preJson, 0);
+            } catch (IllegalArgumentException e) {
+                throw new Clip4jException("invalid NaFlex preprocessor config: " + e.getMessage(), e);
+            }
+            trainTf = new Augment(naflex, o.augment, o.cropScaleMin, o.cropScaleMax);
+            evalTf = new Augment(naflex, false, 0.9, 1.0);
+        } else {
+            PreprocessConfig basePre = ModelFiles.preprocessConfig(preprocessSource, config.family(), S);
+            trainTf = new Augment(basePre, S, o.augment, o.cropScaleMin, o.cropScaleMax, alphaBg);
+            evalTf = new Augment(basePre, S, false, 0.9, 1.0, alphaBg);
+        }
 
         // ---- data
         DataSource train = openData(o.data, o.splitJson, o.split, o.limit);
@@ -173,7 +188,7 @@ public final class Trainer {
             long tPrev = System.nanoTime();
             while (step.stepsDone() < stopAt) {
                 Loader.Batch b = loader.next();
-                TrainStep.Result r = step.run(b.pixels(), b.ids(), b.B(), b.L());
+                TrainStep.Result r = step.run(b.images(), b.ids(), b.L());
                 long now = System.nanoTime();
                 double sps = b.B() / ((now - tPrev) / 1e9);
                 tPrev = now;

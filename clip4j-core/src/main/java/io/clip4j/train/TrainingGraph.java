@@ -1,7 +1,7 @@
 package io.clip4j.train;
 
-import io.clip4j.Clip4jException;
 import io.clip4j.model.ClipModel;
+import io.clip4j.model.ImageBatch;
 import io.clip4j.nn.Param;
 
 import java.util.ArrayList;
@@ -15,7 +15,7 @@ import java.util.List;
  * sees every step. The family decides the towers and the loss:
  * <ul>
  *   <li>{@link ClipTrainingGraph}: CLIP, contrastive (softmax) loss, learnable {@code logit_scale};</li>
- *   <li>{@link SiglipTrainingGraph}: SigLIP (and fixed-resolution SigLIP 2), sigmoid loss, learnable
+ *   <li>{@link SiglipTrainingGraph}: SigLIP and SigLIP 2 (fixed resolution and NaFlex), sigmoid loss, learnable
  *       {@code logit_scale} and {@code logit_bias}.</li>
  * </ul>
  * {@link #of} picks the one for a model. {@code logit_scale} (and {@code logit_bias}) are held here as {@link Param}s
@@ -50,9 +50,7 @@ public abstract class TrainingGraph<R extends TrainingGraph.LossResult> {
     public static TrainingGraph<?> of(ClipModel model) {
         return switch (model.family()) {
             case CLIP -> new ClipTrainingGraph(model);
-            case SIGLIP -> new SiglipTrainingGraph(model);
-            case SIGLIP2 -> throw new Clip4jException("training does not support SigLIP 2 NaFlex models (model_type siglip2: "
-                    + "variable patch grids with masked attention) yet; SigLIP and fixed-resolution SigLIP 2 models (model_type siglip) train");
+            case SIGLIP, SIGLIP2 -> new SiglipTrainingGraph(model);
         };
     }
 
@@ -106,10 +104,19 @@ public abstract class TrainingGraph<R extends TrainingGraph.LossResult> {
 
     /**
      * Forward of both towers, keeping activations for {@link #backward}: pixels[B,3,S,S] (preprocessed, CHW) and
-     * ids[B·L] (token rows of length L).
+     * ids[B·L] (token rows of length L). Fixed-resolution models only; NaFlex models take {@link #forward(ImageBatch, int[], int)}.
      */
     public Features forward(float[] pixels, int[] ids, int B, int L) {
-        float[] img = vision.forward(pixels, B);
+        return forward(ImageBatch.pixels(pixels, B), ids, L);
+    }
+
+    /**
+     * Forward of both towers, keeping activations for {@link #backward}: a batch of B preprocessed images as the
+     * model's image encoder takes them (pixels, or NaFlex patches with their grids) and ids[B·L].
+     */
+    public Features forward(ImageBatch images, int[] ids, int L) {
+        int B = images.batch();
+        float[] img = vision.forward(images);
         float[] txt = text.forward(ids, B, L);
         this.B = B;
         return new Features(img, txt, B, model.embedDim());
@@ -130,8 +137,14 @@ public abstract class TrainingGraph<R extends TrainingGraph.LossResult> {
 
     /** Zeroes the gradients, runs forward, the loss and backward; returns the loss and its parts. */
     public R forwardBackward(float[] pixels, int[] ids, int B, int L) {
+        return forwardBackward(ImageBatch.pixels(pixels, B), ids, L);
+    }
+
+    /** {@link #forwardBackward(float[], int[], int, int)} on pixels or NaFlex patches. */
+    public R forwardBackward(ImageBatch images, int[] ids, int L) {
         grads.zero();
-        Features f = forward(pixels, ids, B, L);
+        int B = images.batch();
+        Features f = forward(images, ids, L);
         R r = loss(f.image(), f.text(), B, f.E());
         backward(r.dImageFeatures(), r.dTextFeatures(), r.dLogitScale(), r.dLogitBias());
         return r;
@@ -156,24 +169,41 @@ public abstract class TrainingGraph<R extends TrainingGraph.LossResult> {
      * Zeroes the gradients first. accum = 1 is {@link #forwardBackward}.
      */
     public R forwardBackwardAccum(float[] pixels, int[] ids, int B, int L, int accum) {
-        if (accum <= 1) return forwardBackward(pixels, ids, B, L);
+        return forwardBackwardAccum(ImageBatch.pixels(pixels, B), ids, L, accum);
+    }
+
+    /** {@link #forwardBackwardAccum(float[], int[], int, int, int)} on pixels or NaFlex patches. */
+    public R forwardBackwardAccum(ImageBatch images, int[] ids, int L, int accum) {
+        if (accum <= 1) return forwardBackward(images, ids, L);
+        int B = images.batch();
         if (B % accum != 0) throw new IllegalArgumentException("batch size " + B + " is not a multiple of accum " + accum);
         grads.zero();
-        int mb = B / accum, E = model.embedDim(), px = vision.floatsPerImage();
+        int mb = B / accum, E = model.embedDim();
         float[] img = new float[B * E], txt = new float[B * E];
         for (int j = 0; j < accum; j++) {
-            Features f = forward(Arrays.copyOfRange(pixels, j * mb * px, (j + 1) * mb * px), Arrays.copyOfRange(ids, j * mb * L, (j + 1) * mb * L), mb, L);
+            Features f = forward(slice(images, j * mb, (j + 1) * mb), Arrays.copyOfRange(ids, j * mb * L, (j + 1) * mb * L), L);
             System.arraycopy(f.image(), 0, img, j * mb * E, mb * E);
             System.arraycopy(f.text(), 0, txt, j * mb * E, mb * E);
         }
         R r = loss(img, txt, B, E);
         float[] dImg = r.dImageFeatures(), dTxt = r.dTextFeatures();
         for (int j = 0; j < accum; j++) {
-            forward(Arrays.copyOfRange(pixels, j * mb * px, (j + 1) * mb * px), Arrays.copyOfRange(ids, j * mb * L, (j + 1) * mb * L), mb, L);
+            forward(slice(images, j * mb, (j + 1) * mb), Arrays.copyOfRange(ids, j * mb * L, (j + 1) * mb * L), L);
             backward(Arrays.copyOfRange(dImg, j * mb * E, (j + 1) * mb * E), Arrays.copyOfRange(dTxt, j * mb * E, (j + 1) * mb * E),
                     j == 0 ? r.dLogitScale() : 0f, j == 0 ? r.dLogitBias() : 0f);
         }
         return r;
+    }
+
+    /** Items [from, to) of a batch (a copy): pixels of 3·S·S floats each, or NaFlex patches (M·K each) with their grids. */
+    private ImageBatch slice(ImageBatch images, int from, int to) {
+        if (!images.isPatches()) {
+            int px = vision.floatsPerImage();
+            return ImageBatch.pixels(Arrays.copyOfRange(images.values(), from * px, to * px), to - from);
+        }
+        int per = images.values().length / images.batch();
+        return new ImageBatch(Arrays.copyOfRange(images.values(), from * per, to * per), to - from, images.maxPatches(),
+                Arrays.copyOfRange(images.gridShapes(), from, to));
     }
 
     /** Floats currently held for saved activations (both towers). */

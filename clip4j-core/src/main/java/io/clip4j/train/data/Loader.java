@@ -1,6 +1,7 @@
 package io.clip4j.train.data;
 
 import io.clip4j.Clip4jException;
+import io.clip4j.model.ImageBatch;
 import io.clip4j.train.Augment;
 import io.clip4j.text.Tokenizer;
 
@@ -29,9 +30,12 @@ import java.util.function.Consumer;
  * Each batch carries the epoch position after its last sample: (epoch, position) is where to resume.
  */
 public final class Loader implements AutoCloseable {
-    /** A batch ready for a step: pixels [B,3,S,S], token rows ids [B·L]. */
+    /**
+     * A batch ready for a step: pixels [B,3,S,S] (or, for a NaFlex transform, patches [B,M,P·P·3]), token rows
+     * ids [B·L]; images is the same values as the image encoder takes them (with the patch grids for NaFlex).
+     */
     public record Batch(float[] pixels, int[] ids, int B, int L, List<String> names, List<String> captions, int epoch, long resumePosition,
-                        List<String> skippedSoFar) {}
+                        List<String> skippedSoFar, ImageBatch images) {}
 
     private final DataSource source;
     private final Augment transform;
@@ -111,7 +115,10 @@ public final class Loader implements AutoCloseable {
         return b;
     }
 
-    private record Pending(Sample sample, Future<float[]> pixels) {}
+    /** One transformed image: its values and, for NaFlex, its patch grid {h, w} (null for pixels). */
+    private record Loaded(float[] values, int[] grid) {}
+
+    private record Pending(Sample sample, Future<Loaded> pixels) {}
 
     private void produce(int startEpoch, long startPosition) {
         try {
@@ -121,7 +128,7 @@ public final class Loader implements AutoCloseable {
             long skip = startPosition;
             Iterator<Sample> it = source.epoch(epoch, seed, shuffle, skip);
             List<Sample> good = new ArrayList<>(batchSize);
-            List<float[]> pix = new ArrayList<>(batchSize);
+            List<Loaded> pix = new ArrayList<>(batchSize);
             int curEpoch = epoch, emptyEpochs = 0;
             boolean producedThisEpoch = false;
             while (!closed) {
@@ -146,7 +153,7 @@ public final class Loader implements AutoCloseable {
                     pix.clear();
                     curEpoch = p.sample.epoch();
                 }
-                float[] px;
+                Loaded px;
                 try {
                     px = p.pixels.get();
                 } catch (ExecutionException e) {
@@ -173,28 +180,37 @@ public final class Loader implements AutoCloseable {
         }
     }
 
-    private float[] load(Sample s) {
+    private Loaded load(Sample s) {
         SplittableRandom rng = new SplittableRandom(Seeds.mix(seed, 0x61756700L, s.epoch(), s.position()));
         float[] out = new float[transform.floatsPerImage()];
+        int[][] grid = new int[1][];
         // one image per reader thread: keep the kernels' shared pool for the training step
         io.clip4j.kernel.Parallel.withMaxThreads(1, () -> {
-            if (s.file() != null) transform.apply(s.file(), rng, out, 0);
-            else transform.apply(s.bytes(), s.name(), rng, out, 0);
+            if (s.file() != null) grid[0] = transform.apply(s.file(), rng, out, 0);
+            else grid[0] = transform.apply(s.bytes(), s.name(), rng, out, 0);
         });
-        return out;
+        return new Loaded(out, grid[0]);
     }
 
-    private Batch assemble(List<Sample> samples, List<float[]> pix) {
+    private Batch assemble(List<Sample> samples, List<Loaded> pix) {
         int B = samples.size(), per = transform.floatsPerImage(), L = contextLength;
         float[] pixels = new float[B * per];
-        for (int b = 0; b < B; b++) System.arraycopy(pix.get(b), 0, pixels, b * per, per);
+        for (int b = 0; b < B; b++) System.arraycopy(pix.get(b).values(), 0, pixels, b * per, per);
+        ImageBatch images;
+        if (transform.isNaFlex()) {
+            int[][] grids = new int[B][];
+            for (int b = 0; b < B; b++) grids[b] = pix.get(b).grid();
+            images = new ImageBatch(pixels, B, transform.maxPatches(), grids);
+        } else {
+            images = ImageBatch.pixels(pixels, B);
+        }
         List<String> captions = new ArrayList<>(B), names = new ArrayList<>(B);
         for (Sample s : samples) { captions.add(s.caption()); names.add(s.name()); }
         int[][] rows = tokenizer.tokenize(captions, L, true);
         int[] ids = new int[B * L];
         for (int b = 0; b < B; b++) System.arraycopy(rows[b], 0, ids, b * L, L);
         Sample last = samples.get(B - 1);
-        return new Batch(pixels, ids, B, L, names, captions, last.epoch(), last.position() + 1, failedSnapshot);
+        return new Batch(pixels, ids, B, L, names, captions, last.epoch(), last.position() + 1, failedSnapshot, images);
     }
 
     @Override public void close() {
