@@ -46,9 +46,12 @@ public final class Plot {
         add(c1, "train", st, loss, false);
         add(c1, "validation", es, vloss, true);
         charts.add(c1);
-        XYChart c2 = chart("learning rate", W, H);
-        add(c2, "lr", st, lr, false);
-        c2.getStyler().setYAxisDecimalPattern("0.0E0"); // learning rates span decades: scientific ticks
+        // in units of the peak's decade (e.g. ×1e-3): XChart crowds the ticks of tiny values under a decimal pattern
+        double peak = lr.stream().mapToDouble(Math::abs).max().orElse(1);
+        int decade = peak > 0 ? (int) Math.floor(Math.log10(peak)) : 0;
+        double unit = Math.pow(10, decade);
+        XYChart c2 = chart("learning rate (×1e" + decade + ")", W, H);
+        add(c2, "lr", st, lr.stream().map(v -> v / unit).toList(), false);
         charts.add(c2);
         XYChart c3 = chart("logit scale (ln temperature)", W, H);
         add(c3, "logit_scale", st, scale, false);
