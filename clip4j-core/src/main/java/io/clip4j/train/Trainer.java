@@ -66,6 +66,7 @@ public final class Trainer {
         Files.createDirectories(out);
         Path ckptDir = out.resolve("checkpoints");
         Checkpoints.cleanTemporaries(ckptDir);
+        ModelFiles.cleanTemporaries(out);
 
         // ---- model, tokenizer, preprocessing
         Path resumeFrom = o.resume == null ? null : Checkpoints.resolve(o.resume);
