@@ -130,6 +130,25 @@ class TrainerTest {
         assertEquals(7, recs.stream().filter(r -> r.path("type").asText().equals("train")).count());
     }
 
+    @Test void resumingWithOtherSettingsWarnsAndNamesThem() throws Exception {
+        Path model = TrainTesting.microModel(tmp.resolve("model"), 6);
+        Path table = TrainTesting.emojiTable(tmp, "t.tsv", 8);
+        TrainOptions o = options(model, table, tmp.resolve("out"));
+        o.steps = 3;
+        o.stopAfter = 1;
+        train(o, new ArrayList<>());
+        TrainOptions r = options(null, table, tmp.resolve("out"));
+        r.steps = 3;
+        r.resume = tmp.resolve("out");
+        r.lr = 2e-3;
+        r.weightDecay = 0.2;
+        r.cropScaleMin = 0.5;
+        List<String> messages = new ArrayList<>();
+        train(r, messages);
+        String warning = messages.stream().filter(m -> m.startsWith("warning: resuming with different settings")).findFirst().orElse("");
+        for (String k : List.of("lr 0.001 → 0.002", "weight_decay 0.1 → 0.2", "crop_scale_min 0.9 → 0.5")) assertTrue(warning.contains(k), k + " in " + messages);
+    }
+
     static void assertSameTensors(Path x, Path y) throws Exception {
         try (SafeTensors sx = SafeTensors.open(x); SafeTensors sy = SafeTensors.open(y)) {
             assertEquals(new java.util.TreeSet<>(sx.names()), new java.util.TreeSet<>(sy.names()));
