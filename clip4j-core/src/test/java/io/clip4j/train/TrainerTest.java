@@ -84,7 +84,8 @@ class TrainerTest {
      * An uninterrupted run and the same run stopped after 3 steps and resumed give bit-identical losses, parameters
      * and optimizer state, with shuffling, augmentation and several reader threads on (the defaults users run with).
      * The interrupted run goes first, so its steps run while the kernels are still interpreted or C1-compiled and the
-     * others mostly on C2 code: the kernels give the same bits in every JIT tier.
+     * others mostly on C2 code (the kernels give the same bits in every JIT tier), and the resumed part runs its
+     * kernels on one thread (their sums do not depend on the thread count).
      */
     @Test void resumeContinuesTheSameLossCurveExactly() throws Exception {
         Path model = TrainTesting.microModel(tmp.resolve("model"), 5);
@@ -108,7 +109,14 @@ class TrainerTest {
         b2.steps = 7;
         b2.workers = 3;
         b2.resume = tmp.resolve("b");
-        Trainer.Summary rest = train(b2, new ArrayList<>());
+        // resumed with the kernels on one thread (a machine with fewer cores): every sum keeps its order
+        Trainer.Summary rest = io.clip4j.kernel.Parallel.withMaxThreads(1, () -> {
+            try {
+                return train(b2, new ArrayList<>());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
         assertEquals(4, rest.stepsThisRun());
         List<Float> joined = new ArrayList<>(half.losses());
         joined.addAll(rest.losses());
