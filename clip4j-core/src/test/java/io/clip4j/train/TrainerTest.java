@@ -251,6 +251,30 @@ class TrainerTest {
         assertFalse(Files.exists(tmp.resolve("out/checkpoints/.tmp-step-00000003-x")));
     }
 
+    @Test void savingAStepAgainReplacesItAndPruningLeavesNothingBehind() throws Exception {
+        Path dir = TrainTesting.microModelSmallVocab(tmp.resolve("model"), 12, TrainTesting.emojiTable(tmp, "t.tsv", 4));
+        ClipModel m = ClipModel.load(dir);
+        ClipTrainingGraph g = new ClipTrainingGraph(m);
+        AdamW opt = new AdamW(ParamGroup.openClip(g.params(), 0.1), 0.9, 0.98, 1e-6);
+        Path ck = tmp.resolve("checkpoints");
+        Checkpoints.ModelWriter writer = d -> ModelFiles.write(d, m.config(), m, m.logitScale(), ModelFiles.clipPreprocessorJson(32), dir);
+        for (int run = 0; run < 2; run++) {
+            var st = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("step", 3).put("run", run);
+            Checkpoints.save(ck, 3, writer, opt, g.params(), st);
+        }
+        assertEquals(List.of(ck.resolve("step-00000003")), Checkpoints.list(ck));
+        assertEquals(1, Checkpoints.readState(ck.resolve("step-00000003")).path("run").asInt(), "the second save replaced the first");
+        for (int step = 4; step <= 6; step++) {
+            Checkpoints.save(ck, step, writer, opt, g.params(), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("step", step));
+            Checkpoints.prune(ck, 2);
+        }
+        assertEquals(List.of(ck.resolve("step-00000005"), ck.resolve("step-00000006")), Checkpoints.list(ck));
+        try (var s = Files.list(ck)) {
+            assertEquals(List.of("latest.json", "step-00000005", "step-00000006"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertNotNull(ClipModel.load(ck.resolve("step-00000006")));
+    }
+
     @Test void lockImageTrainsOnlyTheTextTower() throws Exception {
         Path model = TrainTesting.microModel(tmp.resolve("model"), 13);
         Path table = TrainTesting.emojiTable(tmp, "t.tsv", 8);
