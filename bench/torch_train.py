@@ -313,11 +313,13 @@ def main():
         with torch.no_grad():
             model.logit_scale.clamp_(0, math.log(100))
         losses.append(loss.item())
+        if (step + 1) % 10 == 0 or step + 1 == total:
+            print("step %d: loss %.4f" % (step + 1, losses[-1]), file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - t0
     data.stop = True
     res = {"tool": "pytorch", "threads": a.threads, "text_len": a.text_len, "steps": a.steps, "warmup_steps": a.warmup_steps,
            "batch_size": a.batch_size, "images": len(items), "samples_per_s": a.steps * a.batch_size / elapsed,
-           "seconds": elapsed, "data_wait_s": wait, "setup_s": setup_s, "losses": losses,
+           "seconds": elapsed, "data_wait_s": wait, "setup_s": setup_s, "losses": losses, "load": os.getloadavg()[0],
            "torch": torch.__version__, "blas": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")}
     s = json.dumps(res)
     print(s)
