@@ -121,7 +121,7 @@ final class Attention {
         FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int s = 0;
         for (; s + VL <= L; s += VL) mx = mx.max(FloatVector.fromArray(S, sc, off + s));
-        float max = mx.reduceLanes(VectorOperators.MAX);
+        float max = mx.reduceLanes(VectorOperators.MAX);            // exact in any order (unlike a float sum)
         for (; s < L; s++) max = Math.max(max, sc[off + s]);
         FloatVector sum = FloatVector.zero(S);
         FloatVector m = FloatVector.broadcast(S, max);
@@ -135,7 +135,7 @@ final class Attention {
             sum = sum.add(e);
             e.intoArray(sc, off + s);
         }
-        float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+        float inv = 1f / Vec.sum(sum);
         for (s = 0; s < width; s += VL) FloatVector.fromArray(S, sc, off + s).mul(inv).intoArray(sc, off + s);
     }
 }

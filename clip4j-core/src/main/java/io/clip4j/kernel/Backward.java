@@ -414,12 +414,26 @@ public final class Backward {
 
     // ------------------------------------------------------------------------------------------------- activations
 
-    /** dinp[n] += dout · d/dx [x·σ(1.702x)] = dout · (σ + 1.702·x·σ·(1 − σ)), σ = σ(1.702x), x = inp (pre-activation). */
+    /**
+     * dinp[n] += dout · d/dx [x·σ(1.702x)] = dout · (σ + 1.702·x·σ·(1 − σ)), σ = σ(1.702x), x = inp (pre-activation).
+     * Float lanes with {@link VecMath#exp} (the same bits in every JIT tier; the scalar tail repeats the lanes'
+     * operations), threaded over chunks.
+     */
     public static void quickGeluBackward(float[] dinp, float[] inp, float[] dout, int n) {
-        for (int i = 0; i < n; i++) {
-            double x = inp[i], sg = 1.0 / (1.0 + Math.exp(-1.702 * x));
-            dinp[i] += (float) (dout[i] * (sg + 1.702 * x * sg * (1.0 - sg)));
-        }
+        parallelFor(n, 16, (lo, hi) -> {
+            int i = lo, upper = lo + Vec.S.loopBound(hi - lo);
+            FloatVector one = FloatVector.broadcast(Vec.S, 1f);
+            for (; i < upper; i += Vec.VL) {
+                FloatVector kx = FloatVector.fromArray(Vec.S, inp, i).mul(1.702f);
+                FloatVector sg = one.div(VecMath.exp(kx.neg()).add(1f));
+                FloatVector d = kx.mul(sg).fma(one.sub(sg), sg);
+                FloatVector.fromArray(Vec.S, dout, i).fma(d, FloatVector.fromArray(Vec.S, dinp, i)).intoArray(dinp, i);
+            }
+            for (; i < hi; i++) {
+                float kx = inp[i] * 1.702f, sg = 1f / (VecMath.exp(-kx) + 1f);
+                dinp[i] = Math.fma(dout[i], Math.fma(kx * sg, 1f - sg, sg), dinp[i]);
+            }
+        });
     }
 
     /** dinp[n] += dout · (Φ(x) + x·φ(x)) for exact GELU x·Φ(x), Φ(x) = ½(1 + erf(x/√2)), φ the normal density. */

@@ -4,7 +4,6 @@ import static io.clip4j.kernel.Vec.S;
 import static io.clip4j.kernel.Vec.VL;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Vectorised LayerNorm, activations and residual add; parallel over chunks (rows) when the array is big. */
 final class Elementwise {
@@ -85,7 +84,7 @@ final class Elementwise {
             s1 = s1.add(FloatVector.fromArray(S, inp, off + c + VL));
         }
         for (; c < upper; c += VL) s0 = s0.add(FloatVector.fromArray(S, inp, off + c));
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = Vec.sum(s0.add(s1));
         for (; c < C; c++) sum += inp[off + c];
         float mean = sum / C;
         FloatVector m = FloatVector.broadcast(S, mean);
@@ -98,7 +97,7 @@ final class Elementwise {
             v1 = d1.fma(d1, v1);
         }
         for (; c < upper; c += VL) { FloatVector d0 = FloatVector.fromArray(S, inp, off + c).sub(m); v0 = d0.fma(d0, v0); }
-        float var = v0.add(v1).reduceLanes(VectorOperators.ADD);
+        float var = Vec.sum(v0.add(v1));
         for (; c < C; c++) { float d = inp[off + c] - mean; var += d * d; }
         var /= C;
         float rstd = (float) (1.0 / Math.sqrt(var + eps));

@@ -31,9 +31,12 @@ import java.util.stream.Stream;
  * </ul>
  *
  * <p>Atomicity: a checkpoint is assembled in {@code checkpoints/.tmp-step-…}, every file fsynced, then the directory is
- * renamed to {@code step-…} in one atomic rename; only then is {@code checkpoints/latest} (a one-line file naming
- * it) replaced, atomically too. A crash at any moment leaves either the new checkpoint complete or no trace of it
- * but a {@code .tmp-*} directory, which the next run removes: the previous checkpoint stays loadable.
+ * renamed to {@code step-…} in one atomic rename; only then is {@code checkpoints/latest.json} (naming it) replaced,
+ * atomically too. Directories go away the same way in reverse: a checkpoint being replaced (the same step saved
+ * again) or pruned is first renamed to a {@code .tmp-…} name and deleted after. So a {@code step-…} directory is
+ * always complete, and a crash (kill -9, power loss) at any moment leaves the previous checkpoints and either the new
+ * one complete or no trace of it but {@code .tmp-…} entries, which the next run removes ({@link #cleanTemporaries}).
+ * The tests kill a saving process with SIGKILL at random moments and check this.
  */
 public final class Checkpoints {
     private Checkpoints() {}
@@ -80,10 +83,13 @@ public final class Checkpoints {
             fsync(tmp);
             beforeRename.run();
             Path dst = checkpointsDir.resolve(dirName(step));
-            if (Files.exists(dst)) deleteTree(dst);
+            // a checkpoint of this step already there (a resumed run saving a step again): moved aside in one rename,
+            // deleted once the new one is in place (deleting it first would leave a torn step-… directory on a crash)
+            Path replaced = Files.exists(dst) ? moveAside(dst, "replaced") : null;
             Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
             fsync(checkpointsDir);
             HfCheckpointWriter.writeJson(checkpointsDir.resolve(LATEST + ".json"), JSON.createObjectNode().put("checkpoint", dst.getFileName().toString()).put("step", step));
+            if (replaced != null) deleteTree(replaced);
             return dst;
         } finally {
             if (Files.exists(tmp)) deleteTree(tmp);
@@ -93,19 +99,36 @@ public final class Checkpoints {
     @FunctionalInterface
     public interface ModelWriter { void write(Path dir) throws IOException; }
 
-    /** Removes leftovers of interrupted saves (.tmp-* directories). */
+    /**
+     * Removes leftovers of interrupted saves: {@code .tmp-…} directories (a checkpoint being written, replaced or
+     * pruned) and {@code .NAME.….tmp} files (a file being replaced atomically, e.g. latest.json).
+     */
     public static void cleanTemporaries(Path checkpointsDir) throws IOException {
         if (!Files.isDirectory(checkpointsDir)) return;
         try (Stream<Path> s = Files.list(checkpointsDir)) {
-            for (Path p : s.toList()) if (p.getFileName().toString().startsWith(".tmp-") && Files.isDirectory(p)) deleteTree(p);
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(".tmp-") || (n.startsWith(".") && n.endsWith(".tmp") && Files.isRegularFile(p))) deleteTree(p);
+            }
         }
     }
 
-    /** Deletes all but the newest keep checkpoints. */
+    /** Deletes all but the newest keep checkpoints (each renamed to a .tmp-… name first, so none is ever left torn). */
     public static void prune(Path checkpointsDir, int keep) throws IOException {
         if (keep <= 0) return;
         List<Path> all = list(checkpointsDir);
-        for (int i = 0; i < all.size() - keep; i++) deleteTree(all.get(i));
+        for (int i = 0; i < all.size() - keep; i++) deleteTree(moveAside(all.get(i), "pruned"));
+    }
+
+    /** Renames a checkpoint directory to a fresh .tmp-WHY-NAME-… name beside it (atomically) and returns the new path. */
+    private static Path moveAside(Path dir, String why) throws IOException {
+        String base = ".tmp-" + why + "-" + dir.getFileName() + "-";
+        for (int i = 0; ; i++) {
+            Path to = dir.resolveSibling(base + ProcessHandle.current().pid() + "-" + System.nanoTime() + "-" + i);
+            if (Files.exists(to)) continue;
+            Files.move(dir, to, StandardCopyOption.ATOMIC_MOVE);
+            return to;
+        }
     }
 
     /** Complete checkpoints, oldest first. */

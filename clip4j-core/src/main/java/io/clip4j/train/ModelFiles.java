@@ -54,6 +54,23 @@ public final class ModelFiles {
         if (tokenizerDir != null) copyTokenizer(tokenizerDir, dir);
     }
 
+    /**
+     * Removes the temporary files an interrupted {@link #write} can leave in dir: {@code .NAME.….tmp} for each file it
+     * writes (each is written to such a file and renamed into place).
+     */
+    public static void cleanTemporaries(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return;
+        List<String> names = new java.util.ArrayList<>(List.of("model.safetensors", "config.json", "preprocessor_config.json"));
+        names.addAll(TOKENIZER_FILES);
+        try (var s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (!n.endsWith(".tmp") || !Files.isRegularFile(p)) continue;
+                for (String f : names) if (n.startsWith("." + f + ".")) { Files.deleteIfExists(p); break; }
+            }
+        }
+    }
+
     public static void copyTokenizer(Path from, Path to) throws IOException {
         if (from.toAbsolutePath().normalize().equals(to.toAbsolutePath().normalize())) return;
         for (String f : TOKENIZER_FILES) {

@@ -64,6 +64,7 @@ public final class Trainer {
         Files.createDirectories(out);
         Path ckptDir = out.resolve("checkpoints");
         Checkpoints.cleanTemporaries(ckptDir);
+        ModelFiles.cleanTemporaries(out);
 
         // ---- model, tokenizer, preprocessing
         Path resumeFrom = o.resume == null ? null : Checkpoints.resolve(o.resume);
@@ -264,6 +265,15 @@ public final class Trainer {
         if (s.path("total_steps").asInt() != total) diffs.add("total steps " + s.path("total_steps").asInt() + " → " + total);
         if (s.path("shuffle").asBoolean() != o.shuffle) diffs.add("shuffle");
         if (s.path("augment").asBoolean() != o.augment) diffs.add("augment");
+        if (s.has("accum") && s.path("accum").asInt() != o.accum) diffs.add("accum " + s.path("accum").asInt() + " → " + o.accum);
+        if (s.has("optimizer") && !s.path("optimizer").asText().equals(o.optimizer)) diffs.add("optimizer " + s.path("optimizer").asText() + " → " + o.optimizer);
+        if (s.has("schedule") && !s.path("schedule").asText().equals(o.schedule)) diffs.add("schedule " + s.path("schedule").asText() + " → " + o.schedule);
+        if (s.has("warmup") && s.path("warmup").asInt() != o.warmup) diffs.add("warmup " + s.path("warmup").asInt() + " → " + o.warmup);
+        for (var d : new Object[][]{{"lr", o.lr}, {"weight_decay", o.weightDecay}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps},
+                {"momentum", o.momentum}, {"grad_clip", o.gradClip}, {"crop_scale_min", o.cropScaleMin}, {"crop_scale_max", o.cropScaleMax}}) {
+            double now = (Double) d[1];
+            if (s.has((String) d[0]) && s.path((String) d[0]).asDouble() != now) diffs.add(d[0] + " " + s.path((String) d[0]).asDouble() + " → " + now);
+        }
         if (!diffs.isEmpty()) listener.message("warning: resuming with different settings (" + String.join(", ", diffs) + "): the run will not match an uninterrupted one");
     }
 
@@ -278,6 +288,8 @@ public final class Trainer {
         st.put("step", done).put("epoch", epoch).put("position", position).put("seed", o.seed).put("batch_size", o.batchSize)
                 .put("accum", o.accum).put("total_steps", totalSteps).put("shuffle", o.shuffle).put("augment", o.augment)
                 .put("optimizer", o.optimizer).put("lr", o.lr).put("schedule", o.schedule).put("warmup", o.warmup)
+                .put("weight_decay", o.weightDecay).put("beta1", o.beta1).put("beta2", o.beta2).put("eps", o.eps).put("momentum", o.momentum)
+                .put("grad_clip", o.gradClip).put("crop_scale_min", o.cropScaleMin).put("crop_scale_max", o.cropScaleMax)
                 .put("logit_scale", graph.logitScale().data[0]).put("data", o.data);
         if (graph.logitBias() != null) st.put("logit_bias", graph.logitBias().data[0]);
         var arr = st.putArray("skipped_images");

@@ -52,6 +52,23 @@ public final class TrainTesting {
         return dir;
     }
 
+    /**
+     * A micro model (vision as {@link #micro()}) with its own small BPE vocabulary (614 symbols, learnt from the
+     * captions of table): a few hundred KB on disk, so checkpoints are quick to write and to load.
+     */
+    public static Path microModelSmallVocab(Path dir, long seed, Path table) throws IOException {
+        List<String> captions = new ArrayList<>();
+        for (String l : Files.readAllLines(table)) captions.add(l.substring(l.indexOf('\t') + 1));
+        io.clip4j.text.BpeVocabulary v = io.clip4j.text.BpeTrainer.train(captions, io.clip4j.text.BpeTrainer.MIN_VOCAB_SIZE + 100);
+        v.write(dir);
+        io.clip4j.text.ClipBpeTokenizer tok = io.clip4j.text.ClipBpeTokenizer.load(dir);
+        ModelConfig c = io.clip4j.model.Architectures.withVocab(micro(), tok.vocabSize(), tok.sotId(), tok.eotId(), 0);
+        ClipModel m = new ClipModel(c, new RandomInit(c, seed), c.logitScaleInit());
+        HfCheckpointWriter.write(dir, c, m.params(), m.logitScale(), DType.F32);
+        HfCheckpointWriter.writeJson(dir.resolve("preprocessor_config.json"), ModelFiles.clipPreprocessorJson(32));
+        return dir;
+    }
+
     public static Path emojiRoot() { return Fixtures.repoRoot().resolve("../shared/data/emoji").normalize(); }
 
     /** The first n images of the emoji captions.tsv (all their captions), as a table in dir with absolute paths. */
