@@ -285,32 +285,7 @@ public final class Backward {
      */
     public static void attentionBackward(float[] dqkv, float[] dout, float[] qkv, float[] probs,
                                          int B, int T, int C, int H, boolean causal) {
-        int D = C / H, C3 = 3 * C;
-        float scale = (float) (1.0 / Math.sqrt(D));
-        parallelFor(B * H, (long) T * T * D * 4, (lo, hi) -> {
-            float[] dz = new float[T];
-            for (int bh = lo; bh < hi; bh++) {
-                int b = bh / H, h = bh % H;
-                for (int t = 0; t < T; t++) {
-                    int p = (bh * T + t) * T, o = (b * T + t) * C + h * D, q = (b * T + t) * C3 + h * D;
-                    int last = causal ? t : T - 1;
-                    float sum = 0f;
-                    for (int s = 0; s <= last; s++) {
-                        int v = (b * T + s) * C3 + 2 * C + h * D;
-                        float dp = dot(dout, o, qkv, v, D);
-                        axpy(probs[p + s], dout, o, dqkv, v, D);       // dv[s] += P[t,s]·dout[t]
-                        dz[s] = dp;
-                        sum += probs[p + s] * dp;
-                    }
-                    for (int s = 0; s <= last; s++) {
-                        float g = probs[p + s] * (dz[s] - sum) * scale;
-                        int k = (b * T + s) * C3 + C + h * D;
-                        axpy(g, qkv, k, dqkv, q, D);                    // dq[t] += g·k[s]
-                        axpy(g, qkv, q, dqkv, k, D);                    // dk[s] += g·q[t]
-                    }
-                }
-            }
-        });
+        PaddedAttention.backward(dqkv, dout, qkv, probs, B, T, C, H, causal, null); // no key mask: every row is real
     }
 
     /**
