@@ -45,7 +45,7 @@ final class EvalCommand implements Callable<Integer> {
         if (splitJson != null) t = t.filterSplit(splitJson, split);
         if (limit > 0) t = t.head(limit);
         Path dir = modelOptions.modelDir();
-        try (ClipModel model = ModelFiles.load(dir, modelOptions.tokenizer)) {
+        try (ClipModel model = ClipModel.load(dir, modelOptions.options())) {
             int[] bg = alphaBackground != null ? ModelFiles.parseColor(alphaBackground) : ModelFiles.alphaBackground(dir);
             // the model's own preprocessing, no augmentation: pixels (fixed resolution) or NaFlex patches
             Augment evalTf = model.preprocessor() == null

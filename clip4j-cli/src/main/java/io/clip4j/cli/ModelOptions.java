@@ -19,6 +19,28 @@ final class ModelOptions {
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "Directory with vocab.json and merges.txt, when the model directory has none.")
     Path tokenizer;
 
+    @Option(names = "--weights", paramLabel = "mapped|heap|bf16", converter = WeightsConverter.class,
+            description = {"How the weight matrices are held (default: mapped). mapped: read in place from the memory-mapped",
+                    "checkpoint (fastest load, least memory; same results as heap); heap: float copies; bf16: rounded to",
+                    "bfloat16 copies (half of float's memory; embeddings move by about 1e-3)."})
+    ClipModel.WeightStorage weights = ClipModel.WeightStorage.MAPPED;
+
+    static final class WeightsConverter implements picocli.CommandLine.ITypeConverter<ClipModel.WeightStorage> {
+        @Override public ClipModel.WeightStorage convert(String s) {
+            try {
+                return ClipModel.WeightStorage.valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException("expected mapped, heap or bf16, got '" + s + "'");
+            }
+        }
+    }
+
+    /** The loading options these flags ask for. */
+    ClipModel.Options options() {
+        ClipModel.Options o = ClipModel.Options.defaults().withWeights(weights);
+        return tokenizer != null ? o.withTokenizerDir(tokenizer) : o;
+    }
+
     private Path resolved;
 
     /** The model folder: --model as a directory, or downloaded from the Hub when it is a repository id. */
@@ -69,8 +91,6 @@ final class ModelOptions {
 
     /** Loads the model; maxNumPatches &gt; 0 overrides a NaFlex model's patch budget. */
     ClipModel load(int maxNumPatches) {
-        ClipModel.Options o = ClipModel.Options.defaults().withMaxNumPatches(maxNumPatches);
-        if (tokenizer != null) o = o.withTokenizerDir(tokenizer);
-        return ClipModel.load(modelDir(), o);
+        return ClipModel.load(modelDir(), options().withMaxNumPatches(maxNumPatches));
     }
 }

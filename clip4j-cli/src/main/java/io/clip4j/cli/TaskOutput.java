@@ -91,9 +91,7 @@ final class TaskOutput {
         if (!Files.isDirectory(dir)) {
             throw new Clip4jException("the index was built with the model at " + dir + ", which is not there any more: pass --model DIR (the same weights)");
         }
-        ClipModel.Options o = ClipModel.Options.defaults();
-        if (options.tokenizer != null) o = o.withTokenizerDir(options.tokenizer);
-        return ClipModel.load(dir, o);
+        return ClipModel.load(dir, options.options());
     }
 
     /** Whether a progress bar makes sense: an interactive terminal. */

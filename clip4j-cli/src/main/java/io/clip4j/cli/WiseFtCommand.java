@@ -22,7 +22,7 @@ final class WiseFtCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (!(alpha >= 0 && alpha <= 1)) throw new Clip4jException("--alpha must be in [0, 1]");
-        try (ClipModel a = ClipModel.load(from); ClipModel b = ClipModel.load(to)) {
+        try (ClipModel a = ClipModel.load(from, ClipModel.Options.defaults().withWeights(ClipModel.WeightStorage.HEAP)); ClipModel b = ClipModel.load(to)) {
             float ls = WiseFt.interpolateInto(a, b, alpha);
             float lb = (float) ((1 - alpha) * a.logitBias() + alpha * b.logitBias());   // SigLIP's bias (0 for CLIP)
             ModelFiles.write(out, a.config(), a, ls, lb, ModelFiles.preprocessorJson(to, b.config(), ModelFiles.alphaBackground(to)), to);

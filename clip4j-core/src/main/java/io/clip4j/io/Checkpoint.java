@@ -2,6 +2,8 @@ package io.clip4j.io;
 
 import io.clip4j.Clip4jException;
 import io.clip4j.model.ModelConfig;
+import io.clip4j.kernel.WeightMatrix;
+import io.clip4j.nn.Param;
 import io.clip4j.nn.ParamSource;
 
 import java.nio.file.Files;
@@ -32,7 +34,10 @@ public final class Checkpoint implements ParamSource, AutoCloseable {
     private final List<String> missing = new ArrayList<>();
     private final List<String> wrongShape = new ArrayList<>();
 
-    private Checkpoint(Path dir, Layout layout, TensorSource source, ModelConfig config) {
+    private final boolean mapWeights;
+
+    private Checkpoint(Path dir, Layout layout, TensorSource source, ModelConfig config, boolean mapWeights) {
+        this.mapWeights = mapWeights;
         this.dir = dir;
         this.layout = layout;
         this.source = source;
@@ -40,24 +45,30 @@ public final class Checkpoint implements ParamSource, AutoCloseable {
     }
 
     /** Detects the layout of dir (HF: config.json + model.safetensors[.index.json]; OpenCLIP: open_clip_config.json + open_clip_model.safetensors). */
-    public static Checkpoint open(Path dir) {
+    public static Checkpoint open(Path dir) { return open(dir, false); }
+
+    /**
+     * As {@link #open(Path)}; with mapWeights, {@link #matrix} hands out weight matrices that read the mapped file in
+     * place (valid after close()) instead of float[] copies.
+     */
+    public static Checkpoint open(Path dir, boolean mapWeights) {
         if (!Files.isDirectory(dir)) throw new Clip4jException("model directory not found: " + dir);
         if (Files.isRegularFile(dir.resolve("config.json"))) {
             ModelConfig config = ModelConfig.fromHfConfig(dir.resolve("config.json"));
             Path single = dir.resolve("model.safetensors"), index = dir.resolve("model.safetensors.index.json");
             TensorSource src;
-            if (Files.isRegularFile(single)) src = SafeTensors.open(single);
-            else if (Files.isRegularFile(index)) src = ShardedSafeTensors.open(index);
+            if (Files.isRegularFile(single)) src = SafeTensors.open(single, mapWeights);
+            else if (Files.isRegularFile(index)) src = ShardedSafeTensors.open(index, mapWeights);
             else if (Files.isRegularFile(dir.resolve("pytorch_model.bin")))
                 throw new Clip4jException(dir + " holds only pytorch_model.bin (a pickle); clip4j reads model.safetensors — convert it or download the safetensors file");
             else throw new Clip4jException("missing model.safetensors in " + dir);
-            return new Checkpoint(dir, Layout.HUGGING_FACE, src, config);
+            return new Checkpoint(dir, Layout.HUGGING_FACE, src, config, mapWeights);
         }
         if (Files.isRegularFile(dir.resolve("open_clip_config.json"))) {
             ModelConfig config = ModelConfig.fromOpenClipConfig(dir.resolve("open_clip_config.json"));
             Path weights = dir.resolve("open_clip_model.safetensors");
             if (!Files.isRegularFile(weights)) throw new Clip4jException("missing open_clip_model.safetensors in " + dir);
-            return new Checkpoint(dir, Layout.OPEN_CLIP, SafeTensors.open(weights), config);
+            return new Checkpoint(dir, Layout.OPEN_CLIP, SafeTensors.open(weights, mapWeights), config, mapWeights);
         }
         throw new Clip4jException(dir + " is not a model directory: expected config.json (Hugging Face) or open_clip_config.json (OpenCLIP)");
     }
@@ -80,6 +91,54 @@ public final class Checkpoint implements ParamSource, AutoCloseable {
             wrongShape.add(e.getMessage());
         }
         return out;
+    }
+
+    /**
+     * A weight matrix read in place from the mapped file when the checkpoint was opened with mapWeights and the stored
+     * tensor(s) are its rows as they are (F32, F16 or BF16; Hugging Face's q, k and v are the three parts of the fused
+     * qkv); otherwise (a transposed OpenCLIP projection, another dtype, any problem) a float[] copy through
+     * {@link #take}, which also records missing or misshapen tensors.
+     */
+    @Override public Param matrix(String name, int... shape) {
+        if (!mapWeights || shape.length < 2) return param(name, shape);
+        List<String> sources;
+        if (layout == Layout.HUGGING_FACE && name.contains(".self_attn.qkv_proj.")) {
+            sources = List.of(name.replace("qkv_proj", "q_proj"), name.replace("qkv_proj", "k_proj"), name.replace("qkv_proj", "v_proj"));
+        } else if (layout == Layout.HUGGING_FACE) {
+            sources = List.of(name);
+        } else if (name.equals("text_projection.weight") || name.equals("visual_projection.weight")) {
+            return param(name, shape); // stored transposed
+        } else {
+            sources = List.of(openClipName(name));
+        }
+        int rows = shape[0] / sources.size();
+        if (rows * sources.size() != shape[0]) return param(name, shape);
+        long cols = 1;
+        for (int i = 1; i < shape.length; i++) cols *= shape[i];
+        if (cols > Integer.MAX_VALUE) return param(name, shape);
+        java.lang.foreign.MemorySegment[] parts = new java.lang.foreign.MemorySegment[sources.size()];
+        WeightMatrix.Format format = null;
+        for (int i = 0; i < parts.length; i++) {
+            String src = sources.get(i);
+            if (!source.has(src)) return param(name, shape);
+            TensorInfo info = source.info(src);
+            long[] expect = new long[shape.length];
+            expect[0] = rows;
+            for (int d = 1; d < shape.length; d++) expect[d] = shape[d];
+            if (!Arrays.equals(info.shape(), expect)) return param(name, shape);
+            WeightMatrix.Format f = switch (info.dtype()) {
+                case F32 -> WeightMatrix.Format.F32;
+                case F16 -> WeightMatrix.Format.F16;
+                case BF16 -> WeightMatrix.Format.BF16;
+                default -> null;
+            };
+            if (f == null || (format != null && f != format)) return param(name, shape);
+            format = f;
+            parts[i] = source.mapped(src);
+            if (parts[i] == null) return param(name, shape);
+        }
+        used.addAll(sources);
+        return new Param(name, WeightMatrix.of(format, (int) cols, parts), shape);
     }
 
     private static final class MissingTensor extends Exception { MissingTensor(String m) { super(m, null, false, false); } }

@@ -42,18 +42,19 @@ public final class HfCheckpointWriter {
         boolean clip = config.family() == Family.CLIP;
         Map<String, SafeTensors.Entry> entries = new LinkedHashMap<>();
         for (Param p : params) {
+            float[] values = p.floats();
             if (p.name.contains(".qkv_proj.")) {
                 int part = p.numel() / 3;
                 String[] names = {"q_proj", "k_proj", "v_proj"};
                 for (int i = 0; i < 3; i++) {
-                    float[] v = java.util.Arrays.copyOfRange(p.data, i * part, (i + 1) * part);
+                    float[] v = java.util.Arrays.copyOfRange(values, i * part, (i + 1) * part);
                     long[] shape = p.shape.length == 2 ? new long[]{p.shape[0] / 3, p.shape[1]} : new long[]{p.shape[0] / 3};
                     entries.put(p.name.replace("qkv_proj", names[i]), SafeTensors.Entry.ofFloats(dtype, v, shape));
                 }
             } else {
                 long[] shape = new long[p.shape.length];
                 for (int i = 0; i < shape.length; i++) shape[i] = p.shape[i];
-                entries.put(p.name, SafeTensors.Entry.ofFloats(dtype, p.data, shape));
+                entries.put(p.name, SafeTensors.Entry.ofFloats(dtype, values, shape));
             }
         }
         if (clip) {

@@ -50,20 +50,29 @@ public final class SafeTensors implements TensorSource {
 
     private final Path file;
     private final Arena arena;
+    /** Whether the mapping outlives close() (released by the garbage collector once no segment of it is reachable). */
+    private final boolean keepMapped;
     private final MemorySegment data;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
 
-    private SafeTensors(Path file, Arena arena, MemorySegment data, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+    private SafeTensors(Path file, Arena arena, boolean keepMapped, MemorySegment data, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
         this.file = file;
         this.arena = arena;
+        this.keepMapped = keepMapped;
         this.data = data;
         this.tensors = tensors;
         this.metadata = metadata;
     }
 
-    /** Opens, maps and validates a safetensors file. */
-    public static SafeTensors open(Path file) {
+    /** Opens, maps and validates a safetensors file; close() unmaps it. */
+    public static SafeTensors open(Path file) { return open(file, false); }
+
+    /**
+     * As {@link #open(Path)}; with keepMapped the segments of {@link #mapped} stay valid after close(): the mapping
+     * is released when the garbage collector finds none of them reachable (the weights of a model use it in place).
+     */
+    public static SafeTensors open(Path file, boolean keepMapped) {
         long size;
         try {
             size = Files.size(file);
@@ -71,7 +80,7 @@ public final class SafeTensors implements TensorSource {
             throw new Clip4jException("cannot read safetensors file " + file + ": " + e.getMessage(), e);
         }
         if (size < 8) throw bad(file, "file is " + size + " bytes, shorter than the 8-byte header length");
-        Arena arena = Arena.ofShared();
+        Arena arena = keepMapped ? Arena.ofAuto() : Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             long headerLen = all.get(I64_LE, 0);
@@ -83,12 +92,12 @@ public final class SafeTensors implements TensorSource {
             MemorySegment data = all.asSlice(8 + headerLen);
             Map<String, String> meta = new LinkedHashMap<>();
             Map<String, TensorInfo> tensors = parseHeader(file, header, data.byteSize(), meta);
-            return new SafeTensors(file, arena, data, tensors, meta);
+            return new SafeTensors(file, arena, keepMapped, data, tensors, meta);
         } catch (IOException e) {
-            arena.close();
+            if (!keepMapped) arena.close();
             throw new Clip4jException("cannot read safetensors file " + file + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            arena.close();
+            if (!keepMapped) arena.close();
             throw e;
         }
     }
@@ -263,8 +272,15 @@ public final class SafeTensors implements TensorSource {
         return (int) n;
     }
 
+    /** The tensor's bytes in the mapping (bounds checked when the header was read), if it outlives close(); else null. */
+    @Override public MemorySegment mapped(String name) {
+        if (!keepMapped) return null;
+        TensorInfo t = info(name);
+        return data.asSlice(t.begin(), t.end() - t.begin());
+    }
+
     @Override public void close() {
-        arena.close();
+        if (!keepMapped) arena.close();
     }
 
     // ---------------------------------------------------------------- writing

@@ -23,7 +23,10 @@ public final class ShardedSafeTensors implements TensorSource {
 
     private ShardedSafeTensors() {}
 
-    public static ShardedSafeTensors open(Path indexFile) {
+    public static ShardedSafeTensors open(Path indexFile) { return open(indexFile, false); }
+
+    /** As {@link #open(Path)}; keepMapped as in {@link SafeTensors#open(Path, boolean)}. */
+    public static ShardedSafeTensors open(Path indexFile, boolean keepMapped) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(Files.readString(indexFile));
@@ -44,7 +47,7 @@ public final class ShardedSafeTensors implements TensorSource {
                 }
                 SafeTensors st = s.shards.get(shardName);
                 if (st == null) {
-                    st = SafeTensors.open(shard);
+                    st = SafeTensors.open(shard, keepMapped);
                     s.shards.put(shardName, st);
                 }
                 if (!st.has(e.getKey())) throw new Clip4jException("tensor " + e.getKey() + " listed in " + indexFile + " is missing from " + shard);
@@ -62,6 +65,7 @@ public final class ShardedSafeTensors implements TensorSource {
     @Override public TensorInfo info(String name) { return shard(name).info(name); }
     @Override public float[] floats(String name) { return shard(name).floats(name); }
     @Override public int[] ints(String name) { return shard(name).ints(name); }
+    @Override public java.lang.foreign.MemorySegment mapped(String name) { return shard(name).mapped(name); }
     @Override public void readFloats(String name, float[] dst, int offset) { shard(name).readFloats(name, dst, offset); }
 
     @Override public Map<String, String> metadata() {

@@ -22,6 +22,12 @@ public interface TensorSource extends AutoCloseable {
         System.arraycopy(v, 0, dst, offset, v.length);
     }
 
+    /**
+     * The tensor's little-endian bytes, valid after {@link #close} (the source was opened to keep its mapping), or null
+     * when this source does not keep them.
+     */
+    default java.lang.foreign.MemorySegment mapped(String name) { return null; }
+
     /** The tensor as ints (I8..I64, U8..U32, BOOL); I64 values must fit an int. */
     int[] ints(String name);
 

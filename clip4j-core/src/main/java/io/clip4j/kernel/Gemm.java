@@ -53,6 +53,10 @@ final class Gemm {
         /** Packed weight block of the large path: KC × NC. */
         float[] bPack() { return bPack != null ? bPack : (bPack = new float[KC * NC]); }
 
+        /** One weight row segment widened from a {@link WeightMatrix} (packing) or up to 4 rows (gemv). */
+        float[] wRows(int n) { return wRows != null && wRows.length >= n ? wRows : (wRows = new float[Math.max(n, KC)]); }
+        private float[] wRows;
+
         /** Zero-padded copy of up to MR tail rows × a K block. */
         float[] aTail() { return aTail != null ? aTail : (aTail = new float[MR * Math.max(KC, SMALL_KC)]); }
 
@@ -70,10 +74,21 @@ final class Gemm {
     private static final Scratch<Workspace> WS = new Scratch<>(Workspace::new);
 
     static void matmul(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act) {
+        checkLen(w, (long) OC * C, "weight");
+        matmul(out, inp, w, null, bias, N, C, OC, act);
+    }
+
+    /** As above with the weight in a {@link WeightMatrix} (rows widened as they are packed; same results as float[]). */
+    static void matmul(float[] out, float[] inp, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act) {
+        if (wm.rows != OC || wm.cols != C) throw new IllegalArgumentException("weight is " + wm.rows + "×" + wm.cols + ", expected " + OC + "×" + C);
+        matmul(out, inp, null, wm, bias, N, C, OC, act);
+    }
+
+    /** The weight is w (float[]) or wm, exactly one of them non-null. */
+    private static void matmul(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act) {
         if (N < 0 || C < 0 || OC < 0) throw new IllegalArgumentException("negative shape");
         checkLen(out, (long) N * OC, "out");
         checkLen(inp, (long) N * C, "inp");
-        checkLen(w, (long) OC * C, "weight");
         if (bias != null) checkLen(bias, OC, "bias");
         if (N == 0 || OC == 0) return;
         if (C == 0) {
@@ -84,11 +99,11 @@ final class Gemm {
         long macs = (long) N * C * OC;
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
         if (N <= GEMV_N) {
-            gemv(out, inp, w, bias, N, C, OC, act, threads);
+            gemv(out, inp, w, wm, bias, N, C, OC, act, threads);
             return;
         }
         if (N <= SMALL_N && N < OC) {
-            matmulSmallN(out, inp, w, bias, N, C, OC, act, threads);
+            matmulSmallN(out, inp, w, wm, bias, N, C, OC, act, threads);
             return;
         }
         int panels = (OC + NR - 1) / NR;
@@ -110,7 +125,7 @@ final class Gemm {
         }
         final int ct = colTasks, rt = rowTasks;
         if (ct * rt == 1) {
-            tile(out, inp, w, bias, N, C, OC, act, 0, N, 0, panels);
+            tile(out, inp, w, wm, bias, N, C, OC, act, 0, N, 0, panels);
             return;
         }
         Parallel.forEach(ct * rt, threads, task -> {
@@ -118,7 +133,7 @@ final class Gemm {
             int p0 = (int) ((long) panels * ci / ct), p1 = (int) ((long) panels * (ci + 1) / ct);
             int rowPanels = (N + MR - 1) / MR;
             int r0 = (int) ((long) rowPanels * ri / rt) * MR, r1 = Math.min(N, (int) ((long) rowPanels * (ri + 1) / rt) * MR);
-            tile(out, inp, w, bias, N, C, OC, act, r0, r1, p0, p1);
+            tile(out, inp, w, wm, bias, N, C, OC, act, r0, r1, p0, p1);
         });
     }
 
@@ -128,7 +143,7 @@ final class Gemm {
      * {@code w} and streams the (cheaply) packed input panels; the 6 × NR tiles are transposed into out in the epilogue.
      * The caller packs the whole input once into its workspace; the tasks split the output channels and only read it.
      */
-    private static void matmulSmallN(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC,
+    private static void matmulSmallN(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC,
                                      Activation act, int threads) {
         // pack the whole input once, by the caller, K block after K block; tasks only read it
         Workspace ws = WS.take();
@@ -141,12 +156,12 @@ final class Gemm {
             int groups = (OC + MR - 1) / MR;
             int tasks = threads <= 1 ? 1 : Math.min(groups, TASKS_PER_THREAD * threads);
             if (tasks == 1) {
-                tileSmallN(out, packed, w, bias, N, C, OC, act, 0, OC);
+                tileSmallN(out, packed, w, wm, bias, N, C, OC, act, 0, OC);
                 return;
             }
             Parallel.forEach(tasks, threads, t -> {
                 int o0 = (int) ((long) groups * t / tasks) * MR, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * MR);
-                tileSmallN(out, packed, w, bias, N, C, OC, act, o0, o1);
+                tileSmallN(out, packed, w, wm, bias, N, C, OC, act, o0, o1);
             });
         } finally {
             WS.give(ws);
@@ -159,7 +174,7 @@ final class Gemm {
      * channel-major buffer cT[o][n] (contiguous vector stores); after the last K block cT is transposed into out with the
      * bias and the activation.
      */
-    private static void tileSmallN(float[] out, float[] packed, float[] w, float[] bias, int N, int C, int OC, Activation act,
+    private static void tileSmallN(float[] out, float[] packed, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act,
                                    int o0, int o1) {
         Workspace ws = WS.take();
         try {
@@ -174,13 +189,15 @@ final class Gemm {
                         int mr = Math.min(MR, oc1 - o);
                         float[] a = w;
                         int aOff = o * C + k0, lda = C;
-                        if (mr < MR) {
+                        if (mr < MR || wm != null) {
+                            // tail rows zero-padded, or rows widened from the weight matrix
                             a = ws.aTail();
                             aOff = 0;
                             lda = kc;
                             for (int r = 0; r < MR; r++) {
-                                if (r < mr) System.arraycopy(w, (o + r) * C + k0, a, r * kc, kc);
-                                else java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+                                if (r >= mr) java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+                                else if (wm != null) wm.readRow(o + r, k0, kc, a, r * kc);
+                                else System.arraycopy(w, (o + r) * C + k0, a, r * kc, kc);
                             }
                         }
                         for (int p = 0; p < npan; p++)
@@ -213,7 +230,7 @@ final class Gemm {
     }
 
     /** One to three rows: memory-bound dot products of the input rows with 4 weight rows at a time; no packing. */
-    private static void gemv(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act, int threads) {
+    private static void gemv(float[] out, float[] inp, float[] wArr, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act, int threads) {
         int groups = (OC + 3) / 4;
         int tasks = threads <= 1 ? 1 : Math.min(groups, 4 * threads);
         Parallel.forEach(tasks, threads, t -> {
@@ -225,7 +242,14 @@ final class Gemm {
                     int io = n * C;
                     int o = o0;
                     for (; o + 4 <= o1; o += 4) {
-                        int w0 = o * C, w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
+                        float[] w = wArr;
+                        int w0 = o * C;
+                        if (wm != null) { // the 4 rows widened into scratch
+                            w = ws.wRows(4 * C);
+                            w0 = 0;
+                            for (int r = 0; r < 4; r++) wm.readRow(o + r, 0, C, w, r * C);
+                        }
+                        int w1 = w0 + C, w2 = w1 + C, w3 = w2 + C;
                         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
                         int k = 0;
                         for (; k + VL <= C; k += VL) {
@@ -248,7 +272,13 @@ final class Gemm {
                         out[oo + 3] = VecMath.apply(act, s3);
                     }
                     for (; o < o1; o++) {
+                        float[] w = wArr;
                         int wo = o * C;
+                        if (wm != null) {
+                            w = ws.wRows(C);
+                            wo = 0;
+                            wm.readRow(o, 0, C, w, 0);
+                        }
                         FloatVector a0 = FloatVector.zero(S);
                         int k = 0;
                         for (; k + VL <= C; k += VL)
@@ -277,7 +307,7 @@ final class Gemm {
     }
 
     /** Rows [r0,r1) × panels [p0,p1) (panel p = channels p·NR .. p·NR+NR), the whole K range, in column blocks of NC. */
-    private static void tile(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act,
+    private static void tile(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act,
                              int r0, int r1, int p0, int p1) {
         Workspace ws = WS.take();
         try {
@@ -288,7 +318,8 @@ final class Gemm {
                 for (int k0 = 0; k0 < C; k0 += KC) {
                     int kc = Math.min(KC, C - k0);
                     boolean first = k0 == 0, last = k0 + kc == C;
-                    packB(w, C, OC, pb, pe, k0, kc, bp);
+                    if (wm != null) packB(wm, pb, pe, k0, kc, bp, ws.wRows(kc));
+                    else packB(w, C, OC, pb, pe, k0, kc, bp);
                     for (int i0 = r0; i0 < r1; i0 += MC) {
                         int i1 = Math.min(r1, i0 + MC);
                         for (int p = pb; p < pe; p++) {
@@ -330,6 +361,23 @@ final class Gemm {
                 if (o < OC) {
                     int src = o * C + k0;
                     for (int k = 0; k < kc; k++) bp[base + k * NR + j] = w[src + k];
+                } else {
+                    for (int k = 0; k < kc; k++) bp[base + k * NR + j] = 0f;
+                }
+            }
+        }
+    }
+
+    /** As {@link #packB(float[], int, int, int, int, int, int, float[])}, widening each weight row segment into row first. */
+    private static void packB(WeightMatrix wm, int pb, int pe, int k0, int kc, float[] bp, float[] row) {
+        int OC = wm.rows;
+        for (int p = pb; p < pe; p++) {
+            int base = (p - pb) * kc * NR;
+            for (int j = 0; j < NR; j++) {
+                int o = p * NR + j;
+                if (o < OC) {
+                    wm.readRow(o, k0, kc, row, 0);
+                    for (int k = 0; k < kc; k++) bp[base + k * NR + j] = row[k];
                 } else {
                     for (int k = 0; k < kc; k++) bp[base + k * NR + j] = 0f;
                 }

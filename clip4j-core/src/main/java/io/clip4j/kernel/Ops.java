@@ -22,6 +22,11 @@ public final class Ops {
         Gemm.matmul(out, inp, weight, bias, N, C, OC, act == null ? Activation.NONE : act);
     }
 
+    /** As {@link #matmul(float[], float[], float[], float[], int, int, int, Activation)} with weight[OC,C] in a {@link WeightMatrix}. */
+    public static void matmul(float[] out, float[] inp, WeightMatrix weight, float[] bias, int N, int C, int OC, Activation act) {
+        Gemm.matmul(out, inp, weight, bias, N, C, OC, act == null ? Activation.NONE : act);
+    }
+
     /** out[N,C] = (inp − mean) / sqrt(var + eps) · gamma + beta, statistics per row (biased variance). out may be inp. */
     public static void layerNorm(float[] out, float[] inp, float[] gamma, float[] beta, int N, int C, float eps) {
         Elementwise.layerNorm(out, inp, gamma, beta, N, C, eps);

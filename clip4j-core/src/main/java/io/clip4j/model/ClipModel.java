@@ -95,12 +95,31 @@ public final class ClipModel implements AutoCloseable {
      * @param preprocess    overrides the directory's fixed-resolution preprocessing; null = from
      *                      preprocessor_config.json, or open_clip_config.json's preprocess_cfg, or CLIP's defaults
      * @param maxNumPatches NaFlex models: overrides preprocessor_config.json's max_num_patches (0 = keep)
+     * @param weights       how the weight matrices are held (default {@link WeightStorage#MAPPED})
      */
-    public record Options(Path tokenizerDir, PreprocessConfig preprocess, int maxNumPatches) {
-        public static Options defaults() { return new Options(null, null, 0); }
-        public Options withTokenizerDir(Path d) { return new Options(d, preprocess, maxNumPatches); }
-        public Options withPreprocess(PreprocessConfig p) { return new Options(tokenizerDir, p, maxNumPatches); }
-        public Options withMaxNumPatches(int n) { return new Options(tokenizerDir, preprocess, n); }
+    public record Options(Path tokenizerDir, PreprocessConfig preprocess, int maxNumPatches, WeightStorage weights) {
+        public Options {
+            if (weights == null) weights = WeightStorage.MAPPED;
+        }
+        public static Options defaults() { return new Options(null, null, 0, WeightStorage.MAPPED); }
+        public Options withTokenizerDir(Path d) { return new Options(d, preprocess, maxNumPatches, weights); }
+        public Options withPreprocess(PreprocessConfig p) { return new Options(tokenizerDir, p, maxNumPatches, weights); }
+        public Options withMaxNumPatches(int n) { return new Options(tokenizerDir, preprocess, n, weights); }
+        public Options withWeights(WeightStorage w) { return new Options(tokenizerDir, preprocess, maxNumPatches, w); }
+    }
+
+    /**
+     * Where the weight matrices (the blocks' projections, patch and token embeddings, output projections: nearly all
+     * the bytes) live after loading. Biases, norms and position embeddings are always float[] copies.
+     */
+    public enum WeightStorage {
+        /** Read in place from the memory-mapped checkpoint, in its own dtype (F32, F16 or BF16; widened as the GEMM
+         *  packs them): loading copies nothing, and only what a run uses becomes resident. Results equal HEAP's. */
+        MAPPED,
+        /** float[] copies on the heap: what training needs (the trainer loads this way). */
+        HEAP,
+        /** Rounded to BF16 on the heap (round to nearest even): half of F32's memory; embeddings move by about 1e-3. */
+        BF16
     }
 
     /** Loads a Hugging Face or OpenCLIP model directory: weights, image preprocessing and (on first use) the tokenizer. */
@@ -108,21 +127,41 @@ public final class ClipModel implements AutoCloseable {
 
     public static ClipModel load(Path dir, Options options) {
         io.clip4j.kernel.Warmup.startInBackground(); // compiles the kernels on the idle core while the weights load
-        try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale(), ckpt.logitBias(), dir,
+        try (Checkpoint ckpt = Checkpoint.open(dir, options.weights() == WeightStorage.MAPPED)) {
+            ClipModel m = new ClipModel(ckpt.config(), weightSource(ckpt, options.weights()), ckpt.logitScale(), ckpt.logitBias(), dir,
                     options.tokenizerDir() != null ? options.tokenizerDir() : dir, options);
             ckpt.finish();
             return m;
         }
     }
 
+    /** The checkpoint as a parameter source for the storage: HEAP takes float[] copies of the matrices too, BF16 rounds them. */
+    private static ParamSource weightSource(Checkpoint ckpt, WeightStorage storage) {
+        return switch (storage) {
+            case MAPPED -> ckpt;
+            case HEAP -> new ParamSource() {
+                @Override public float[] take(String name, int... shape) { return ckpt.take(name, shape); }
+            };
+            case BF16 -> new ParamSource() {
+                @Override public float[] take(String name, int... shape) { return ckpt.take(name, shape); }
+                @Override public Param matrix(String name, int... shape) {
+                    float[] v = ckpt.take(name, shape);
+                    return new Param(name, io.clip4j.kernel.WeightMatrix.bf16(v, shape[0], v.length / shape[0]), shape);
+                }
+            };
+        };
+    }
+
     /** Loads only the weights: CLIP's default preprocessing at the model's size (not the directory's), tokenizer from dir. */
-    public static ClipModel loadWeights(Path dir) {
+    public static ClipModel loadWeights(Path dir) { return loadWeights(dir, WeightStorage.MAPPED); }
+
+    /** As {@link #loadWeights(Path)} with the weights held as storage says (HEAP to train the model). */
+    public static ClipModel loadWeights(Path dir, WeightStorage storage) {
         io.clip4j.kernel.Warmup.startInBackground();
-        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+        try (Checkpoint ckpt = Checkpoint.open(dir, storage == WeightStorage.MAPPED)) {
             Options o = ckpt.config().family() == Family.SIGLIP2 ? Options.defaults()
                     : Options.defaults().withPreprocess(PreprocessConfig.clip(ckpt.config().vision().imageSize()));
-            ClipModel m = new ClipModel(ckpt.config(), ckpt, ckpt.logitScale(), ckpt.logitBias(), dir, dir, o);
+            ClipModel m = new ClipModel(ckpt.config(), weightSource(ckpt, storage), ckpt.logitScale(), ckpt.logitBias(), dir, dir, o);
             ckpt.finish();
             return m;
         }

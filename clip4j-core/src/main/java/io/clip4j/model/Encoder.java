@@ -22,11 +22,11 @@ public final class Encoder {
             String p = prefix + ".layers." + i + ".";
             blocks[i] = new Block(
                     new LayerNorm(src.param(p + "layer_norm1.weight", C), src.param(p + "layer_norm1.bias", C), c.layerNormEps()),
-                    new Linear(src.param(p + "self_attn.qkv_proj.weight", 3 * C, C), src.param(p + "self_attn.qkv_proj.bias", 3 * C)),
-                    new Linear(src.param(p + "self_attn.out_proj.weight", C, C), src.param(p + "self_attn.out_proj.bias", C)),
+                    new Linear(src.matrix(p + "self_attn.qkv_proj.weight", 3 * C, C), src.param(p + "self_attn.qkv_proj.bias", 3 * C)),
+                    new Linear(src.matrix(p + "self_attn.out_proj.weight", C, C), src.param(p + "self_attn.out_proj.bias", C)),
                     new LayerNorm(src.param(p + "layer_norm2.weight", C), src.param(p + "layer_norm2.bias", C), c.layerNormEps()),
-                    new Linear(src.param(p + "mlp.fc1.weight", I, C), src.param(p + "mlp.fc1.bias", I)),
-                    new Linear(src.param(p + "mlp.fc2.weight", C, I), src.param(p + "mlp.fc2.bias", C)),
+                    new Linear(src.matrix(p + "mlp.fc1.weight", I, C), src.param(p + "mlp.fc1.bias", I)),
+                    new Linear(src.matrix(p + "mlp.fc2.weight", C, I), src.param(p + "mlp.fc2.bias", C)),
                     c.numHeads(), c.activation());
         }
     }

@@ -27,11 +27,11 @@ public final class SiglipTextTower implements TextEncoder {
     public SiglipTextTower(ParamSource src, TextConfig c, int projectionSize) {
         this.config = c;
         int C = c.tower().hiddenSize();
-        tokenEmbedding = src.param("text_model.embeddings.token_embedding.weight", c.vocabSize(), C);
+        tokenEmbedding = src.matrix("text_model.embeddings.token_embedding.weight", c.vocabSize(), C);
         positionEmbedding = src.param("text_model.embeddings.position_embedding.weight", c.maxPositions(), C);
         encoder = new Encoder(src, "text_model.encoder", c.tower());
         lnFinal = new LayerNorm(src.param("text_model.final_layer_norm.weight", C), src.param("text_model.final_layer_norm.bias", C), c.tower().layerNormEps());
-        head = new Linear(src.param("text_model.head.weight", projectionSize, C), src.param("text_model.head.bias", projectionSize));
+        head = new Linear(src.matrix("text_model.head.weight", projectionSize, C), src.param("text_model.head.bias", projectionSize));
     }
 
     @Override public int poolIndex(int[] ids, int offset, int L) { return L - 1; }
@@ -42,12 +42,13 @@ public final class SiglipTextTower implements TextEncoder {
         int C = config.tower().hiddenSize(), V = config.vocabSize();
         if (L > config.maxPositions()) throw new Clip4jException("token sequence of length " + L + " exceeds the model's " + config.maxPositions() + " positions");
         float[] x = ws.get(X, B * L * C), tmp = ws.get(TMP, B * L * C);
-        float[] tok = tokenEmbedding.data, pos = positionEmbedding.data;
+        float[] pos = positionEmbedding.data;
         for (int b = 0; b < B; b++) for (int t = 0; t < L; t++) {
             int id = ids[b * L + t];
             if (id < 0 || id >= V) throw new Clip4jException("token id " + id + " is outside the vocabulary of " + V);
             int dst = (b * L + t) * C;
-            for (int c = 0; c < C; c++) x[dst + c] = tok[id * C + c] + pos[t * C + c];
+            tokenEmbedding.readRow(id, x, dst);
+            for (int c = 0; c < C; c++) x[dst + c] += pos[t * C + c];
         }
         Trace.put(trace, "text.embeddings", x, B * L * C, B, L, C);
         encoder.forward(x, B, L, C, false, ws, trace, "text.");

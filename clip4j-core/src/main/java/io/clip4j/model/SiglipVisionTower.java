@@ -2,6 +2,7 @@ package io.clip4j.model;
 
 import io.clip4j.kernel.Ops;
 import io.clip4j.nn.LayerNorm;
+import io.clip4j.nn.Linear;
 import io.clip4j.nn.MapHead;
 import io.clip4j.nn.Param;
 import io.clip4j.nn.ParamSource;
@@ -35,8 +36,8 @@ public final class SiglipVisionTower implements ImageEncoder {
         this.naflex = naflex;
         int D = c.tower().hiddenSize(), P = c.patchSize();
         float eps = c.tower().layerNormEps();
-        patchWeight = naflex ? src.param("vision_model.embeddings.patch_embedding.weight", D, P * P * 3)
-                : src.param("vision_model.embeddings.patch_embedding.weight", D, 3, P, P);
+        patchWeight = naflex ? src.matrix("vision_model.embeddings.patch_embedding.weight", D, P * P * 3)
+                : src.matrix("vision_model.embeddings.patch_embedding.weight", D, 3, P, P);
         patchBias = src.param("vision_model.embeddings.patch_embedding.bias", D);
         positionEmbedding = src.param("vision_model.embeddings.position_embedding.weight", c.numPatches(), D);
         encoder = new Encoder(src, "vision_model.encoder", c.tower());
@@ -55,7 +56,7 @@ public final class SiglipVisionTower implements ImageEncoder {
             if (!batch.isPatches()) throw new IllegalArgumentException("a NaFlex image tower takes patches with their grid shapes");
             T = batch.maxPatches();
             x = ws.get(X, B * T * D);
-            Ops.matmul(x, batch.values(), patchWeight.data, patchBias.data, B * T, K, D);
+            Linear.matmul(x, batch.values(), patchWeight, patchBias.data, B * T, K, D, null);
             valid = new int[B];
             int G = config.grid();
             float[] posAll = trace != null ? new float[B * T * D] : null;
@@ -84,7 +85,7 @@ public final class SiglipVisionTower implements ImageEncoder {
                     System.arraycopy(pixels, ((b * 3 + ch) * S + gy * P + py) * S + gx * P, patches, row + (ch * P + py) * P, P);
                 }
             }
-            Ops.matmul(x, patches, patchWeight.data, patchBias.data, B * T, K, D);
+            Linear.matmul(x, patches, patchWeight, patchBias.data, B * T, K, D, null);
             float[] pos = positionEmbedding.data;
             for (int b = 0; b < B; b++) for (int i = 0, base = b * T * D; i < T * D; i++) x[base + i] += pos[i];
         }

@@ -29,11 +29,11 @@ public final class TextTower implements TextEncoder {
     public TextTower(ParamSource src, TextConfig c, int projectionDim) {
         this.config = c;
         int C = c.tower().hiddenSize();
-        tokenEmbedding = src.param("text_model.embeddings.token_embedding.weight", c.vocabSize(), C);
+        tokenEmbedding = src.matrix("text_model.embeddings.token_embedding.weight", c.vocabSize(), C);
         positionEmbedding = src.param("text_model.embeddings.position_embedding.weight", c.maxPositions(), C);
         encoder = new Encoder(src, "text_model.encoder", c.tower());
         lnFinal = new LayerNorm(src.param("text_model.final_layer_norm.weight", C), src.param("text_model.final_layer_norm.bias", C), c.tower().layerNormEps());
-        projection = new Linear(src.param("text_projection.weight", projectionDim, C), null);
+        projection = new Linear(src.matrix("text_projection.weight", projectionDim, C), null);
     }
 
     /** The pooling position of one row of ids: argmax (first largest id) for legacy configs, else the first eos. */
@@ -61,11 +61,11 @@ public final class TextTower implements TextEncoder {
         }
         if (trace != null) T = L;
         float[] x = ws.get(X, B * T * C), tmp = ws.get(TMP, B * T * C);
-        float[] tok = tokenEmbedding.data, pos = positionEmbedding.data;
+        float[] pos = positionEmbedding.data;
         for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) {
             int id = ids[b * L + t];
             if (id < 0 || id >= V) throw new Clip4jException("token id " + id + " is outside the vocabulary of " + V);
-            System.arraycopy(tok, id * C, x, (b * T + t) * C, C);
+            tokenEmbedding.readRow(id, x, (b * T + t) * C);
         }
         Trace.put(trace, "text.token_embeds", x, B * T * C, B, T, C);
         for (int b = 0; b < B; b++) for (int i = 0, base = b * T * C; i < T * C; i++) x[base + i] += pos[i];

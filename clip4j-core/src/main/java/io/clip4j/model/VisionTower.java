@@ -29,13 +29,13 @@ public final class VisionTower implements ImageEncoder {
         this.config = c;
         int C = c.tower().hiddenSize(), P = c.patchSize();
         float eps = c.tower().layerNormEps();
-        patchWeight = src.param("vision_model.embeddings.patch_embedding.weight", C, 3, P, P);
+        patchWeight = src.matrix("vision_model.embeddings.patch_embedding.weight", C, 3, P, P);
         classEmbedding = src.param("vision_model.embeddings.class_embedding", C);
         positionEmbedding = src.param("vision_model.embeddings.position_embedding.weight", c.numPositions(), C);
         lnPre = new LayerNorm(src.param("vision_model.pre_layrnorm.weight", C), src.param("vision_model.pre_layrnorm.bias", C), eps);
         encoder = new Encoder(src, "vision_model.encoder", c.tower());
         lnPost = new LayerNorm(src.param("vision_model.post_layernorm.weight", C), src.param("vision_model.post_layernorm.bias", C), eps);
-        projection = new Linear(src.param("visual_projection.weight", projectionDim, C), null);
+        projection = new Linear(src.matrix("visual_projection.weight", projectionDim, C), null);
     }
 
     // workspace slots (blocks use 4..7)
@@ -58,7 +58,7 @@ public final class VisionTower implements ImageEncoder {
                 System.arraycopy(pixels, ((b * 3 + ch) * S + gy * P + py) * S + gx * P, patches, row + (ch * P + py) * P, P);
             }
         }
-        Ops.matmul(tmp, patches, patchWeight.data, null, B * G * G, K, C);
+        Linear.matmul(tmp, patches, patchWeight, null, B * G * G, K, C, null);
         Trace.put(trace, "vision.patch_embeds", tmp, B * G * G * C, B, G * G, C);
         // x[b,0] = class + pos[0];  x[b,1+g] = patch_g + pos[1+g]
         float[] pos = positionEmbedding.data, cls = classEmbedding.data;

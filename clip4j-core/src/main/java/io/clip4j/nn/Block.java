@@ -49,7 +49,7 @@ public final class Block {
         Trace.put(trace, prefix + "ln_2", h, N * C, B, T, C);
         if (trace == null) {
             // fc1 with the activation fused into the GEMM's epilogue
-            Ops.matmul(mlp, h, fc1.weight.data, fc1.bias.data, N, C, I, activation.kernel());
+            fc1.forward(mlp, h, N, activation.kernel());
         } else {
             fc1.forward(mlp, h, N);
             Trace.put(trace, prefix + "mlp_c_fc", mlp, N * I, B, T, I);

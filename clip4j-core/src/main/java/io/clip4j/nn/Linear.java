@@ -1,8 +1,9 @@
 package io.clip4j.nn;
 
+import io.clip4j.kernel.Activation;
 import io.clip4j.kernel.Ops;
 
-/** y[N,OUT] = x[N,IN] · W[OUT,IN]ᵀ + b[OUT]; b may be absent. */
+/** y[N,OUT] = x[N,IN] · W[OUT,IN]ᵀ + b[OUT]; b may be absent. W is a float[] or a {@link io.clip4j.kernel.WeightMatrix}. */
 public final class Linear {
     public final Param weight;
     public final Param bias;
@@ -16,6 +17,17 @@ public final class Linear {
     }
 
     public void forward(float[] y, float[] x, int N) {
-        Ops.matmul(y, x, weight.data, bias == null ? null : bias.data, N, in, out);
+        forward(y, x, N, Activation.NONE);
+    }
+
+    /** y = act(x · Wᵀ + b), the activation fused into the GEMM's epilogue. */
+    public void forward(float[] y, float[] x, int N, Activation act) {
+        matmul(y, x, weight, bias == null ? null : bias.data, N, in, out, act);
+    }
+
+    /** out[N,OC] = act(inp[N,C] · W[OC,C]ᵀ + bias) for a weight parameter stored either way (W: the [OC, C] view). */
+    public static void matmul(float[] out, float[] inp, Param w, float[] bias, int N, int C, int OC, Activation act) {
+        if (w.data != null) Ops.matmul(out, inp, w.data, bias, N, C, OC, act);
+        else Ops.matmul(out, inp, w.matrix, bias, N, C, OC, act);
     }
 }

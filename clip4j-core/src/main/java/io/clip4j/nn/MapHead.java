@@ -20,10 +20,10 @@ public final class MapHead {
         probe = src.param(prefix + "probe", 1, 1, D);
         inProjWeight = src.param(prefix + "attention.in_proj_weight", 3 * D, D);
         inProjBias = src.param(prefix + "attention.in_proj_bias", 3 * D);
-        outProj = new Linear(src.param(prefix + "attention.out_proj.weight", D, D), src.param(prefix + "attention.out_proj.bias", D));
+        outProj = new Linear(src.matrix(prefix + "attention.out_proj.weight", D, D), src.param(prefix + "attention.out_proj.bias", D));
         layerNorm = new LayerNorm(src.param(prefix + "layernorm.weight", D), src.param(prefix + "layernorm.bias", D), eps);
-        fc1 = new Linear(src.param(prefix + "mlp.fc1.weight", intermediate, D), src.param(prefix + "mlp.fc1.bias", intermediate));
-        fc2 = new Linear(src.param(prefix + "mlp.fc2.weight", D, intermediate), src.param(prefix + "mlp.fc2.bias", D));
+        fc1 = new Linear(src.matrix(prefix + "mlp.fc1.weight", intermediate, D), src.param(prefix + "mlp.fc1.bias", intermediate));
+        fc2 = new Linear(src.matrix(prefix + "mlp.fc2.weight", D, intermediate), src.param(prefix + "mlp.fc2.bias", D));
         this.heads = heads;
         this.activation = act;
     }

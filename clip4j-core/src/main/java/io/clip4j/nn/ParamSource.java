@@ -10,4 +10,12 @@ public interface ParamSource {
     default Param param(String name, int... shape) {
         return new Param(name, take(name, shape), shape);
     }
+
+    /**
+     * A weight matrix [shape[0], rest] that inference reads only through the GEMM or by rows ({@link Param#readRow}):
+     * a source may hand it out without a float[] copy (a checkpoint maps it). By default the same as {@link #param}.
+     */
+    default Param matrix(String name, int... shape) {
+        return param(name, shape);
+    }
 }

@@ -222,7 +222,7 @@ public final class ModelFiles {
      * is honoured by the loader itself ({@link PreprocessConfig#fromHfJson} reads it).
      */
     public static ClipModel load(Path dir, Path tokenizerDir) {
-        ClipModel.Options o = ClipModel.Options.defaults();
+        ClipModel.Options o = ClipModel.Options.defaults().withWeights(ClipModel.WeightStorage.HEAP);
         if (tokenizerDir != null) o = o.withTokenizerDir(tokenizerDir);
         return ClipModel.load(dir, o);
     }

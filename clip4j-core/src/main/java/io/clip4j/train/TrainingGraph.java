@@ -71,6 +71,8 @@ public abstract class TrainingGraph<R extends TrainingGraph.LossResult> {
         this.logitScale = logitScale;
         this.logitBias = logitBias;
         List<Param> ps = new ArrayList<>(model.params());
+        for (Param p : ps)
+            if (!p.onHeap()) throw new IllegalArgumentException("training updates weights in place: load the model with ClipModel.WeightStorage.HEAP (" + p.name + " is not on the heap)");
         ps.add(logitScale);
         if (logitBias != null) ps.add(logitBias);
         this.params = Collections.unmodifiableList(ps);

@@ -22,7 +22,9 @@ public final class WiseFt {
         for (int i = 0; i < pa.size(); i++) {
             Param x = pa.get(i), y = pb.get(i);
             if (!x.name.equals(y.name) || x.numel() != y.numel()) throw new Clip4jException("parameter " + x.name + " does not match " + y.name);
-            for (int k = 0; k < x.data.length; k++) x.data[k] = wa * x.data[k] + wb * y.data[k];
+            if (!x.onHeap()) throw new IllegalArgumentException("wise-ft writes into model A's weights: load it with WeightStorage.HEAP");
+            float[] yv = y.floats();
+            for (int k = 0; k < x.data.length; k++) x.data[k] = wa * x.data[k] + wb * yv[k];
         }
         return wa * a.logitScale() + wb * b.logitScale();
     }

@@ -135,7 +135,7 @@ class CheckpointErrorsTest {
         HfCheckpointWriter.write(out, c, a.params(), a.logitScale(), DType.F16);
         try (ClipModel loaded = ClipModel.loadWeights(out)) {
             assertEquals(c, loaded.config());
-            float[] w = a.params().get(1).data, lw = loaded.params().get(1).data;
+            float[] w = a.params().get(1).data, lw = loaded.params().get(1).floats();
             for (int i = 0; i < w.length; i++) assertEquals(Float.float16ToFloat(Float.floatToFloat16(w[i])), lw[i]);
         }
     }

@@ -128,7 +128,7 @@ class CheckpointKillTest {
             int step = Integer.parseInt(d.getFileName().toString().substring(5));
             JsonNode state = Checkpoints.readState(d);
             assertEquals(step, state.path("step").asInt(), d + why);
-            try (ClipModel m = ClipModel.load(d)) {
+            try (ClipModel m = TrainFixtures.load(d)) {
                 ClipTrainingGraph g = new ClipTrainingGraph(m);
                 AdamW opt = new AdamW(ParamGroup.openClip(g.params(), 0.1), 0.9, 0.98, 1e-6);
                 Checkpoints.loadOptimizer(d, opt, g.params(), state);

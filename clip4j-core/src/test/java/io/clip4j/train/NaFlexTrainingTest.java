@@ -70,7 +70,7 @@ class NaFlexTrainingTest {
     @Test void trainingForwardEqualsInferenceAndTheReference() {
         int[] all = {0, 1, 2, 3, 4, 5};
         ImageBatch im = fixtureImages(all, MNP);
-        try (ClipModel model = ClipModel.load(DIR); SafeTensors exp = SafeTensors.open(Fixtures.path("siglip/expected_siglip2.safetensors"))) {
+        try (ClipModel model = TrainFixtures.load(DIR); SafeTensors exp = SafeTensors.open(Fixtures.path("siglip/expected_siglip2.safetensors"))) {
             assertInstanceOf(SiglipTrainingGraph.class, TrainingGraph.of(model));
             SiglipTrainingGraph g = new SiglipTrainingGraph(model);
             TrainingGraph.Features f = g.forward(im, fixtureIds(6), L());
@@ -142,7 +142,7 @@ class NaFlexTrainingTest {
                 "vision_model.post_layernorm.bias", "vision_model.head.probe", "vision_model.head.attention.in_proj_weight",
                 "vision_model.head.mlp.fc2.weight", "text_model.embeddings.token_embedding.weight", "text_model.head.weight",
                 "logit_scale", "logit_bias"};
-        try (ClipModel model = ClipModel.load(DIR)) {
+        try (ClipModel model = TrainFixtures.load(DIR)) {
             SiglipTrainingGraph g = new SiglipTrainingGraph(model);
             g.forwardBackward(im, ids, L());
             Map<String, Param> byName = new LinkedHashMap<>();
@@ -212,7 +212,7 @@ class NaFlexTrainingTest {
             int n = im.gridShapes()[b][0] * im.gridShapes()[b][1];
             for (int t = n; t < MNP; t++) for (int k = 0; k < K; k++) noisy[(b * MNP + t) * K + k] = (float) (r.nextGaussian() * 50);
         }
-        try (ClipModel m1 = ClipModel.load(DIR); ClipModel m2 = ClipModel.load(DIR)) {
+        try (ClipModel m1 = TrainFixtures.load(DIR); ClipModel m2 = TrainFixtures.load(DIR)) {
             SiglipTrainingGraph g1 = new SiglipTrainingGraph(m1), g2 = new SiglipTrainingGraph(m2);
             float l1 = g1.forwardBackward(im, ids, L()).loss();
             float l2 = g2.forwardBackward(new ImageBatch(noisy, im.batch(), MNP, im.gridShapes()), ids, L()).loss();
@@ -279,7 +279,7 @@ class NaFlexTrainingTest {
         ImageBatch im = fixtureImages(new int[]{2, 4, 8}, MNP);
         for (int[] s : im.gridShapes()) assertArrayEquals(new int[]{8, 8}, s);
         int[] ids = fixtureIds(3);
-        try (ClipModel naflex = ClipModel.load(DIR); ClipModel fixed = asFixedResolution(DIR)) {
+        try (ClipModel naflex = TrainFixtures.load(DIR); ClipModel fixed = asFixedResolution(DIR)) {
             assertEquals(Family.SIGLIP, fixed.family());
             SiglipTrainingGraph gn = new SiglipTrainingGraph(naflex), gf = new SiglipTrainingGraph(fixed);
             SigmoidLoss.Result rn = gn.forwardBackward(im, ids, L());
@@ -312,7 +312,7 @@ class NaFlexTrainingTest {
     @Test void accumulationAndThreadCountKeepTheGradientsAndStepsLowerTheLoss() {
         ImageBatch im = fixtureImages(MIXED, MNP);
         int[] ids = fixtureIds(MIXED.length);
-        try (ClipModel m1 = ClipModel.load(DIR); ClipModel m2 = ClipModel.load(DIR)) {
+        try (ClipModel m1 = TrainFixtures.load(DIR); ClipModel m2 = TrainFixtures.load(DIR)) {
             SiglipTrainingGraph whole = new SiglipTrainingGraph(m1), acc = new SiglipTrainingGraph(m2);
             float l1 = whole.forwardBackward(im, ids, L()).loss();
             float l2 = acc.forwardBackwardAccum(im, ids, L(), 2).loss();

@@ -113,7 +113,7 @@ class OptimizerFixtureTest {
                 }
             }
             Files.copy(Fixtures.path("models/tiny/hf/config.json"), tmp.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            try (ClipModel reloaded = ClipModel.loadWeights(tmp)) {
+            try (ClipModel reloaded = ClipModel.loadWeights(tmp, ClipModel.WeightStorage.HEAP)) {
                 assertEquals(g.logitScale().data[0], reloaded.logitScale());
             }
         }

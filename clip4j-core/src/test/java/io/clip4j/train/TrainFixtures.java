@@ -17,7 +17,10 @@ final class TrainFixtures {
     private TrainFixtures() {}
 
     /** A fresh copy of the input model (training updates it in place). */
-    static ClipModel model() { return ClipModel.loadWeights(Fixtures.path("models/tiny/hf")); }
+    static ClipModel model() { return ClipModel.loadWeights(Fixtures.path("models/tiny/hf"), ClipModel.WeightStorage.HEAP); }
+
+    /** A model directory loaded for training (weights on the heap). */
+    static ClipModel load(java.nio.file.Path dir) { return ClipModel.load(dir, ClipModel.Options.defaults().withWeights(ClipModel.WeightStorage.HEAP)); }
 
     record Batch(float[] pixels, int[] ids, int B, int L) {}
 

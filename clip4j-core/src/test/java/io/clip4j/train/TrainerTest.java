@@ -53,7 +53,7 @@ class TrainerTest {
         assertEquals(3, s.steps());
 
         // the same 3 steps by hand: batches are the table's images in order (2 per epoch of 8), first… captions seeded
-        ClipModel m = ClipModel.load(model);
+        ClipModel m = TrainFixtures.load(model);
         Tokenizer tok = Tokenizers.load(model);
         CaptionTable t = CaptionTable.read(table);
         ImagePreprocessor pre = new ImagePreprocessor(PreprocessConfig.clip(32));
@@ -72,7 +72,7 @@ class TrainerTest {
             losses.add(step.run(px, ids).loss());
         }
         assertEquals(losses, s.losses());
-        ClipModel trained = ClipModel.load(tmp.resolve("out"));
+        ClipModel trained = TrainFixtures.load(tmp.resolve("out"));
         List<Param> a = trained.params(), b = m.params();
         for (int i = 0; i < a.size(); i++) assertArrayEquals(b.get(i).data, a.get(i).data, a.get(i).name);
         assertEquals(g.logitScale().data[0], trained.logitScale());
@@ -207,7 +207,7 @@ class TrainerTest {
         int[][] rows = tok.tokenize(caps, 77, true);
         int[] ids = new int[8 * 77];
         for (int b = 0; b < 8; b++) System.arraycopy(rows[b], 0, ids, b * 77, 77);
-        ClipTrainingGraph whole = new ClipTrainingGraph(ClipModel.load(model)), acc = new ClipTrainingGraph(ClipModel.load(model));
+        ClipTrainingGraph whole = new ClipTrainingGraph(TrainFixtures.load(model)), acc = new ClipTrainingGraph(TrainFixtures.load(model));
         float l1 = whole.forwardBackward(px, ids, 8, 77).loss();
         float l2 = acc.forwardBackwardAccum(px, ids, 8, 77, 2).loss();
         assertEquals(l1, l2, 1e-6);
@@ -238,7 +238,7 @@ class TrainerTest {
         }
         Path ck = Checkpoints.resolve(tmp.resolve("out"));
         assertEquals("step-00000002", ck.getFileName().toString());
-        assertNotNull(ClipModel.load(ck));
+        assertNotNull(TrainFixtures.load(ck));
         // a leftover temp directory of a killed save is ignored and removed on the next start
         Files.createDirectories(tmp.resolve("out/checkpoints/.tmp-step-00000003-x"));
         Files.writeString(tmp.resolve("out/checkpoints/.tmp-step-00000003-x/model.safetensors"), "torn");
@@ -253,7 +253,7 @@ class TrainerTest {
 
     @Test void savingAStepAgainReplacesItAndPruningLeavesNothingBehind() throws Exception {
         Path dir = TrainTesting.microModelSmallVocab(tmp.resolve("model"), 12, TrainTesting.emojiTable(tmp, "t.tsv", 4));
-        ClipModel m = ClipModel.load(dir);
+        ClipModel m = TrainFixtures.load(dir);
         ClipTrainingGraph g = new ClipTrainingGraph(m);
         AdamW opt = new AdamW(ParamGroup.openClip(g.params(), 0.1), 0.9, 0.98, 1e-6);
         Path ck = tmp.resolve("checkpoints");
@@ -272,7 +272,7 @@ class TrainerTest {
         try (var s = Files.list(ck)) {
             assertEquals(List.of("latest.json", "step-00000005", "step-00000006"), s.map(p -> p.getFileName().toString()).sorted().toList());
         }
-        assertNotNull(ClipModel.load(ck.resolve("step-00000006")));
+        assertNotNull(TrainFixtures.load(ck.resolve("step-00000006")));
     }
 
     @Test void lockImageTrainsOnlyTheTextTower() throws Exception {
@@ -282,7 +282,7 @@ class TrainerTest {
         o.steps = 2;
         o.lockImage = true;
         train(o, new ArrayList<>());
-        ClipModel before = ClipModel.load(model), after = ClipModel.load(tmp.resolve("out"));
+        ClipModel before = TrainFixtures.load(model), after = TrainFixtures.load(tmp.resolve("out"));
         for (int i = 0; i < before.vision().params().size(); i++) {
             assertArrayEquals(before.vision().params().get(i).data, after.vision().params().get(i).data, before.vision().params().get(i).name);
         }
@@ -314,7 +314,7 @@ class TrainerTest {
         joined.addAll(rest.losses());
         assertEquals(straight.losses().size(), joined.size());
         for (int i = 0; i < joined.size(); i++) assertEquals(straight.losses().get(i), joined.get(i), 2e-5 * Math.abs(joined.get(i)), "step " + (i + 1));
-        try (ClipModel x = ClipModel.load(tmp.resolve("a")); ClipModel y = ClipModel.load(tmp.resolve("b")); ClipModel start = ClipModel.load(model)) {
+        try (ClipModel x = TrainFixtures.load(tmp.resolve("a")); ClipModel y = TrainFixtures.load(tmp.resolve("b")); ClipModel start = TrainFixtures.load(model)) {
             assertEquals(x.logitBias(), y.logitBias(), 1e-5);
             assertEquals(x.logitScale(), y.logitScale(), 1e-5);
             assertNotEquals(start.logitBias(), x.logitBias());
@@ -325,7 +325,7 @@ class TrainerTest {
         o.lockImage = true;
         o.unlockLast = 1;
         train(o, new ArrayList<>());
-        try (ClipModel before = ClipModel.load(model); ClipModel after = ClipModel.load(tmp.resolve("locked"))) {
+        try (ClipModel before = TrainFixtures.load(model); ClipModel after = TrainFixtures.load(tmp.resolve("locked"))) {
             for (int i = 0; i < before.vision().params().size(); i++) {
                 Param p = before.vision().params().get(i);
                 boolean same = java.util.Arrays.equals(p.data, after.vision().params().get(i).data);
