@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>{@link #startInBackground()} runs, once per JVM, on one low-priority daemon thread limited to one kernel thread,
  * a few hundred calls of every hot kernel on small shapes that take the same paths a model takes: the packed GEMM
- * (plain, with bias, with each fused activation, with a second K block), its small-N and matrix-vector routes,
+ * (plain, with bias, with each fused activation, with a second K block), its small-N and matrix-vector routes, each
+ * also over a {@link WeightMatrix} (F32 in native memory as a mapped checkpoint gives it, and BF16),
  * LayerNorm, causal and bidirectional attention with and without a key mask, and the element-wise adds. It touches
  * only its own arrays, so results of concurrent callers are unaffected. The system property
  * {@code clip4j.warmup=false} turns it off.
@@ -46,6 +47,10 @@ public final class Warmup {
         float[] qkv = filled(B * T * 3 * D, 0.11f), att = new float[B * T * D];
         float[] wide = filled(N * 1040, 0.01f);
         int[] validKeys = {T, T - 3, 5, 1};
+        // weight matrices [3D, C] as the loader hands them out: F32 outside the heap, BF16
+        java.lang.foreign.MemorySegment native32 = java.lang.foreign.Arena.ofAuto().allocate(3L * D * C * 4);
+        for (int i = 0; i < 3 * D * C; i++) native32.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, w[i]);
+        WeightMatrix[] matrices = {WeightMatrix.of(WeightMatrix.Format.F32, C, native32), WeightMatrix.bf16(java.util.Arrays.copyOf(w, 3 * D * C), 3 * D, C)};
         Activation[] acts = Activation.values();
         for (int r = 0; r < rounds; r++) {
             Ops.matmul(out, x, w, null, N, C, OC);
@@ -53,6 +58,10 @@ public final class Warmup {
             Ops.matmul(out, x, w, bias, 8, C, 3 * D);
             Ops.matmul(out, x, w, bias, 1, C, OC, acts[(r + 1) % acts.length]);
             if (r % 8 == 0) Ops.matmul(out, wide, w, bias, N, 1040, OC);
+            WeightMatrix m = matrices[r % 2];
+            Ops.matmul(out, x, m, bias, N, C, 3 * D, acts[r % acts.length]);
+            Ops.matmul(out, x, m, bias, 8, C, 3 * D, null);
+            Ops.matmul(out, x, m, null, 1, C, 3 * D, null);
             Ops.layerNorm(out, x, gamma, beta, N, C, 1e-5f);
             Ops.attention(att, qkv, B, T, D, H, r % 2 == 0);
             Ops.attention(att, qkv, B, T, D, H, r % 2 == 1, validKeys);
