@@ -35,9 +35,11 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    /** preprocessor_config.json and every tokenizer file a model directory may hold. */
-    static final List<String> COPIED = java.util.stream.Stream.concat(java.util.stream.Stream.of("preprocessor_config.json"),
-            ModelFiles.TOKENIZER_FILES.stream()).toList();
+    /** preprocessor_config.json and every tokenizer file a model directory may hold (a method: ModelFiles' static
+     *  initialiser would otherwise run for every command line, since picocli builds every subcommand). */
+    static List<String> copied() {
+        return java.util.stream.Stream.concat(java.util.stream.Stream.of("preprocessor_config.json"), ModelFiles.TOKENIZER_FILES.stream()).toList();
+    }
 
     @Override public Integer call() throws Exception {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) throw new Clip4jException("--dtype must be F32, F16 or BF16");
@@ -47,7 +49,7 @@ final class ConvertCommand implements Callable<Integer> {
             // the family's layout: CLIP's, or SigLIP's / SigLIP 2's (logit_scale and logit_bias of shape [1], MAP head)
             HfCheckpointWriter.write(out, model.config(), model.params(), model.logitScale(), model.logitBias(), dtype);
         }
-        for (String f : COPIED) {
+        for (String f : copied()) {
             Path p = src.resolve(f);
             if (Files.isRegularFile(p)) {
                 Files.copy(p, out.resolve(f), StandardCopyOption.REPLACE_EXISTING);

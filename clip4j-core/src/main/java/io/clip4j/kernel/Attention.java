@@ -23,8 +23,11 @@ final class Attention {
     /** Below this many multiply-adds (all heads together) the call stays on the calling thread. */
     static final long PARALLEL_MIN_MACS = 1L << 18;
 
+    /** Per-task buffers, sized up front for sequences of up to 256 tokens with heads of up to 128 (about 0.6 MB), so
+     *  the usual shapes never take the growth branch, which compiled code that never saw it taken would deoptimise on. */
     private static final class Workspace {
-        float[] q = new float[0], k = new float[0], v = new float[0], sc = new float[0], o = new float[0];
+        float[] q = new float[256 * 128], k = new float[256 * 128 + 1024], v = new float[256 * 128 + 1024],
+                sc = new float[256 * 256 + 2048], o = new float[1024];
     }
 
     private static final Scratch<Workspace> WS = new Scratch<>(Workspace::new);

@@ -46,25 +46,28 @@ final class Gemm {
 
     /** Scratch of one running task: the packed weight block, a zero-padded copy of tail rows, a tile for partial outputs. */
     private static final class Workspace {
-        // allocated on first use: a task only touches the buffers of its own path
-        private float[] bPack, aTail, cT, row;
+        // allocated up front (about 2.5 MB): a lazy allocation is a branch that compiled kernels may not have seen
+        // taken, and taking it later deoptimises them (see Scratch)
+        private final float[] bPack = new float[KC * NC], aTail = new float[MR * Math.max(KC, SMALL_KC)];
+        private final float[] cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)], row = new float[SMALL_OC + MR];
         final float[] cTile = new float[MR * NR];
 
         /** Packed weight block of the large path: KC × NC. */
-        float[] bPack() { return bPack != null ? bPack : (bPack = new float[KC * NC]); }
+        float[] bPack() { return bPack; }
 
-        /** One weight row segment widened from a {@link WeightMatrix} (packing) or up to 4 rows (gemv). */
-        float[] wRows(int n) { return wRows != null && wRows.length >= n ? wRows : (wRows = new float[Math.max(n, KC)]); }
-        private float[] wRows;
+        /** One weight row segment widened from a {@link WeightMatrix} (packing) or up to 4 rows (gemv); grows only
+         *  for rows longer than 4096. */
+        float[] wRows(int n) { return wRows.length >= n ? wRows : (wRows = new float[n]); }
+        private float[] wRows = new float[4 * Math.max(KC, 4096)];
 
         /** Zero-padded copy of up to MR tail rows × a K block. */
-        float[] aTail() { return aTail != null ? aTail : (aTail = new float[MR * Math.max(KC, SMALL_KC)]); }
+        float[] aTail() { return aTail; }
 
         /** Channel-major accumulator of the small-N path: SMALL_OC (+ MR slack) channels × SMALL_N (rounded to NR) rows. */
-        float[] cT() { return cT != null ? cT : (cT = new float[(SMALL_OC + MR) * ((SMALL_N + NR - 1) / NR * NR)]); }
+        float[] cT() { return cT; }
 
         /** One output row segment of the small-N path. */
-        float[] row() { return row != null ? row : (row = new float[SMALL_OC + MR]); }
+        float[] row() { return row; }
 
         final float[] red = new float[VL];
         /** The small-N path's packed input (grown on demand; only read by the tasks of the call that packed it). */

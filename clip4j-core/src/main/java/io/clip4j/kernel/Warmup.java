@@ -22,6 +22,7 @@ public final class Warmup {
     private Warmup() {}
 
     private static final AtomicBoolean STARTED = new AtomicBoolean();
+    private static volatile Thread thread;
 
     /** Rounds of the warm-up; each round calls the GEMM micro-kernel about 150 times. */
     static final int ROUNDS = Integer.getInteger("clip4j.warmup.rounds", 120);
@@ -33,8 +34,26 @@ public final class Warmup {
         Thread t = new Thread(() -> Parallel.withMaxThreads(1, () -> run(ROUNDS)), "clip4j-warmup");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
+        thread = t;
         t.start();
         return t;
+    }
+
+    /**
+     * Waits (at most maxMillis) for a running warm-up to finish. A model's first forward pass calls this: run before
+     * the kernels are compiled, a batch crawls through the interpreter at a small fraction of its speed for as long
+     * as the warm-up takes anyway, while the warm-up's own small calls get them compiled sooner. Returns at once when
+     * no warm-up runs (finished, turned off, or this is the warm-up thread itself).
+     */
+    public static void awaitDone(long maxMillis) {
+        Thread t = thread;
+        if (t == null || t == Thread.currentThread()) return;
+        try {
+            t.join(maxMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!t.isAlive()) thread = null;
     }
 
     /** The warm-up itself: {@code rounds} rounds over every kernel path (synchronous). */
@@ -42,15 +61,19 @@ public final class Warmup {
         // shapes: N rows ≥ OC → the packed (tile) path, with a row tail (64 = 10·6 + 4); C = 1040 > KC only when KC
         // is at its default 1024 → a second, accumulating K block; 8 rows → small-N; 1 row → matrix-vector
         final int N = 64, C = 32, OC = 32, H = 2, T = 16, B = 4, D = 32;
-        float[] x = filled(N * Math.max(C, 3 * D), 0.37f), w = filled(OC * 1040, -0.21f), bias = filled(3 * D, 0.05f);
-        float[] out = new float[N * Math.max(OC, 3 * D)], gamma = filled(C, 1f), beta = new float[C];
+        float[] x = filled(3 * D * Math.max(C, 3 * D), 0.37f), w = filled(OC * 1040, -0.21f), bias = filled(3 * D, 0.05f);
+        float[] out = new float[3 * D * Math.max(OC, 3 * D)], gamma = filled(C, 1f), beta = new float[C];
         float[] qkv = filled(B * T * 3 * D, 0.11f), att = new float[B * T * D];
         float[] wide = filled(N * 1040, 0.01f);
         int[] validKeys = {T, T - 3, 5, 1};
-        // weight matrices [3D, C] as the loader hands them out: F32 outside the heap, BF16
+        // weight matrices [3D, C] as the loader hands them out: F32 outside the heap (one part, and q/k/v as three),
+        // BF16
         java.lang.foreign.MemorySegment native32 = java.lang.foreign.Arena.ofAuto().allocate(3L * D * C * 4);
         for (int i = 0; i < 3 * D * C; i++) native32.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, w[i]);
-        WeightMatrix[] matrices = {WeightMatrix.of(WeightMatrix.Format.F32, C, native32), WeightMatrix.bf16(java.util.Arrays.copyOf(w, 3 * D * C), 3 * D, C)};
+        long third = (long) D * C * 4;
+        WeightMatrix[] matrices = {WeightMatrix.of(WeightMatrix.Format.F32, C, native32),
+                WeightMatrix.of(WeightMatrix.Format.F32, C, native32.asSlice(0, third), native32.asSlice(third, third), native32.asSlice(2 * third, third)),
+                WeightMatrix.bf16(java.util.Arrays.copyOf(w, 3 * D * C), 3 * D, C)};
         Activation[] acts = Activation.values();
         for (int r = 0; r < rounds; r++) {
             Ops.matmul(out, x, w, null, N, C, OC);
@@ -58,7 +81,8 @@ public final class Warmup {
             Ops.matmul(out, x, w, bias, 8, C, 3 * D);
             Ops.matmul(out, x, w, bias, 1, C, OC, acts[(r + 1) % acts.length]);
             if (r % 8 == 0) Ops.matmul(out, wide, w, bias, N, 1040, OC);
-            WeightMatrix m = matrices[r % 2];
+            WeightMatrix m = matrices[r % matrices.length];
+            Ops.matmul(out, x, m, bias, 3 * D, C, 3 * D, null);            // N ≥ OC: the packed path
             Ops.matmul(out, x, m, bias, N, C, 3 * D, acts[r % acts.length]);
             Ops.matmul(out, x, m, bias, 8, C, 3 * D, null);
             Ops.matmul(out, x, m, null, 1, C, 3 * D, null);
