@@ -102,6 +102,7 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
         };
         try (ClipModel model = modelOptions.load(maxNumPatches)) {
             timings.loaded();
+            if (!allTexts.isEmpty()) model.prefetchTokenizer();   // read while the kernels warm up and images encode
             int dim = model.embedDim();
             embedImages(model, timed, err, failures);
             timings.imagesDone(images.size());

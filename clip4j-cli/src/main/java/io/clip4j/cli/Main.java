@@ -20,7 +20,11 @@ public final class Main implements Runnable {
     @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces for errors.")
     boolean debug;
 
+    private static final java.util.Set<String> MODEL_COMMANDS = java.util.Set.of("embed", "classify", "score", "index", "search", "dedup", "eval");
+
     public static void main(String[] args) {
+        // commands that run a model: compile the kernels on the other core while picocli and the loader start up
+        if (args.length > 0 && MODEL_COMMANDS.contains(args[0])) io.clip4j.kernel.Warmup.startInBackground();
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

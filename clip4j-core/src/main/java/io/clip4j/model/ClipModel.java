@@ -44,6 +44,7 @@ public final class ClipModel implements AutoCloseable {
     private final ImagePreprocessor preprocessor;
     private final NaFlexPreprocessor naflex;
     private volatile Tokenizer tokenizer;
+    private volatile java.util.concurrent.CompletableFuture<Tokenizer> tokenizerLoad;
 
     /** The longest a forward pass waits for the kernels' background warm-up ({@link io.clip4j.kernel.Warmup#awaitDone}). */
     private static final long WARMUP_WAIT_MS = Long.getLong("clip4j.warmup.waitMs", 3000);
@@ -216,17 +217,51 @@ public final class ClipModel implements AutoCloseable {
     public Tokenizer tokenizer() {
         Tokenizer t = tokenizer;
         if (t != null) return t;
-        synchronized (this) {
-            if (tokenizer == null) {
-                if (tokenizerDir == null) throw new Clip4jException("this model has no tokenizer files");
-                try {
-                    tokenizer = Tokenizers.load(tokenizerDir);
-                } catch (IOException e) {
-                    throw new Clip4jException(e.getMessage() + (Files.isRegularFile(tokenizerDir.resolve("open_clip_config.json"))
-                            ? " (OpenCLIP directories ship no tokenizer: point at one with vocab.json and merges.txt)" : ""), e);
-                }
+        java.util.concurrent.CompletableFuture<Tokenizer> pending = tokenizerLoad;
+        if (pending != null) {
+            try {
+                return tokenizer = pending.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) throw r;
+                throw e;
             }
+        }
+        synchronized (this) {
+            if (tokenizer == null) tokenizer = readTokenizer();
             return tokenizer;
+        }
+    }
+
+    /**
+     * Starts reading the tokenizer files on a background thread, for a caller that will tokenize soon (a command with
+     * captions, while it loads or encodes images); {@link #tokenizer} then waits for it and reports its errors.
+     * Does nothing when the tokenizer is loaded or loading, or the model has none.
+     */
+    public void prefetchTokenizer() {
+        if (tokenizer != null || tokenizerLoad != null || tokenizerDir == null) return;
+        synchronized (this) {
+            if (tokenizer != null || tokenizerLoad != null) return;
+            var f = new java.util.concurrent.CompletableFuture<Tokenizer>();
+            Thread t = new Thread(() -> {
+                try {
+                    f.complete(readTokenizer());
+                } catch (Throwable e) {
+                    f.completeExceptionally(e);
+                }
+            }, "clip4j-tokenizer");
+            t.setDaemon(true);
+            tokenizerLoad = f;
+            t.start();
+        }
+    }
+
+    private Tokenizer readTokenizer() {
+        if (tokenizerDir == null) throw new Clip4jException("this model has no tokenizer files");
+        try {
+            return Tokenizers.load(tokenizerDir);
+        } catch (IOException e) {
+            throw new Clip4jException(e.getMessage() + (Files.isRegularFile(tokenizerDir.resolve("open_clip_config.json"))
+                    ? " (OpenCLIP directories ship no tokenizer: point at one with vocab.json and merges.txt)" : ""), e);
         }
     }
 
