@@ -380,6 +380,8 @@ public final class ClipModel implements AutoCloseable {
         Workspace ws = borrow();
         try {
             vision.forward(out, batch, ws, trace);
+        } catch (InternalError e) {
+            throw mappedFault(e);
         } finally {
             giveBack(ws);
         }
@@ -403,6 +405,8 @@ public final class ClipModel implements AutoCloseable {
         Workspace ws = borrow();
         try {
             text.forward(out, flat, B, L, ws, trace);
+        } catch (InternalError e) {
+            throw mappedFault(e);
         } finally {
             giveBack(ws);
         }
@@ -416,6 +420,18 @@ public final class ClipModel implements AutoCloseable {
         float[][] out = new float[img.length][txt.length];
         for (int i = 0; i < img.length; i++) for (int j = 0; j < txt.length; j++) out[i][j] = scale * Vectors.dot(img[i], txt[j]) + logitBias;
         return out;
+    }
+
+    /**
+     * The JVM reports a fault in mapped memory (the checkpoint file truncated or replaced in place while mapped) as an
+     * InternalError from the access; say what happened instead. Other InternalErrors pass through.
+     */
+    private Error mappedFault(InternalError e) {
+        String m = String.valueOf(e.getMessage());
+        if (!m.contains("unsafe memory access")) return e;
+        throw new Clip4jException("cannot read the weights of " + (dir == null ? "the model" : dir)
+                + ": the memory-mapped checkpoint file was truncated or rewritten in place while in use; load the model again"
+                + " (--weights heap / WeightStorage.HEAP copies the weights into memory instead)", e);
     }
 
     private Workspace borrow() {

@@ -56,6 +56,24 @@ class WeightStorageTest {
         }
     }
 
+    @Test void aCheckpointTruncatedWhileMappedGivesAClearError(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("model");
+        java.nio.file.Files.createDirectories(dir);
+        try (var files = java.nio.file.Files.list(Fixtures.path("models/tiny/hf"))) {
+            for (Path f : files.toList()) java.nio.file.Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        try (ClipModel m = load(dir, ClipModel.WeightStorage.MAPPED)) {
+            int S = m.config().vision().imageSize();
+            float[] pixels = new float[3 * S * S];
+            m.encodePixels(pixels, 1);                                    // fine while the file is whole
+            try (var ch = java.nio.channels.FileChannel.open(dir.resolve("model.safetensors"), java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(64);
+            }
+            io.clip4j.Clip4jException e = assertThrows(io.clip4j.Clip4jException.class, () -> m.encodePixels(pixels, 1));
+            assertTrue(e.getMessage().contains("truncated or rewritten") && e.getMessage().contains(dir.toString()), e.getMessage());
+        }
+    }
+
     @Test void trainingRefusesMappedWeights() {
         try (ClipModel mapped = load(Fixtures.path("models/tiny/hf"), ClipModel.WeightStorage.MAPPED)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingGraph.of(mapped));
