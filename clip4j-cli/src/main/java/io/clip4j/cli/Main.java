@@ -24,7 +24,8 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         // commands that run a model: compile the kernels on the other core while picocli and the loader start up
-        if (args.length > 0 && MODEL_COMMANDS.contains(args[0])) io.clip4j.kernel.Warmup.startInBackground();
+        // (-Dclip4j.earlyWarmup=false: from the model load instead, for A/B runs)
+        if (args.length > 0 && MODEL_COMMANDS.contains(args[0]) && !"false".equals(System.getProperty("clip4j.earlyWarmup"))) io.clip4j.kernel.Warmup.startInBackground();
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
