@@ -41,8 +41,9 @@ public final class Backward {
     // ------------------------------------------------------------------------------------------------- matmul
 
     /**
-     * From about this many multiply-adds on, the two products go through the tuned forward GEMM ({@link Ops#matmul})
-     * on transposed operands; the transposes cost O(N·OC + N·C + OC·C) moves against O(N·C·OC) multiply-adds.
+     * From about this many multiply-adds on, the two products go through the tuned forward GEMM with its weight
+     * operand packed K-major ({@link Ops#matmulKMajor}); only dout is transposed for dweight, O(N·OC) moves against
+     * O(N·C·OC) multiply-adds.
      */
     static long gemmPathMinMacs = 1L << 21;   // not final: the tests force either path
 
@@ -62,9 +63,8 @@ public final class Backward {
         if (dinp != null) {
             if (gemm) {
                 Scratch s = SCRATCH.get();
-                float[] wT = s.a = grow(s.a, C * OC), tmp = s.c = grow(s.c, N * C);
-                transpose(wT, weight, OC, C);
-                Ops.matmul(tmp, dout, wT, null, N, OC, C);
+                float[] tmp = s.c = grow(s.c, N * C);
+                Ops.matmulKMajor(tmp, dout, weight, null, N, OC, C);    // weight[OC,C] is weightᵀ K-major
                 addInto(dinp, tmp, N * C);
             } else {
                 // dinp(i=n, j=c) += Σ_{k=o} dout[n·OC + o] · weight[o·C + c]
@@ -74,10 +74,9 @@ public final class Backward {
         if (dweight != null) {
             if (gemm) {
                 Scratch s = SCRATCH.get();
-                float[] doutT = s.a = grow(s.a, OC * N), inpT = s.b = grow(s.b, C * N), tmp = s.c = grow(s.c, OC * C);
+                float[] doutT = s.a = grow(s.a, OC * N), tmp = s.c = grow(s.c, OC * C);
                 transpose(doutT, dout, N, OC);
-                transpose(inpT, inp, N, C);
-                Ops.matmul(tmp, doutT, inpT, null, OC, N, C);
+                Ops.matmulKMajor(tmp, doutT, inp, null, OC, N, C);      // inp[N,C] is inpᵀ K-major
                 addInto(dweight, tmp, OC * C);
             } else {
                 // dweight(i=o, j=c) += Σ_{k=n} dout[n·OC + o] · inp[n·C + c]
@@ -95,7 +94,7 @@ public final class Backward {
     }
 
     /** Transposed operands and the product, per calling thread; grown on demand and kept (reused every step). */
-    private static final class Scratch { float[] a = new float[0], b = new float[0], c = new float[0]; }
+    private static final class Scratch { float[] a = new float[0], c = new float[0]; }
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }

@@ -87,8 +87,29 @@ final class Gemm {
         matmul(out, inp, null, wm, bias, N, C, OC, act);
     }
 
-    /** The weight is w (float[]) or wm, exactly one of them non-null. */
+    /**
+     * out[N,OC] = act(inp[N,C] · wKN[C,OC] + bias): the weight given K-major, i.e. as the transpose of the usual
+     * [OC,C]. The packed path packs its panels straight from wKN's rows (contiguous in the output channel), so
+     * backward passes need not transpose an operand first; results equal {@link #matmul} on the transposed weight
+     * bit for bit. Few rows (the paths that read weight rows directly) go through a transposed copy.
+     */
+    static void matmulKMajor(float[] out, float[] inp, float[] wKN, float[] bias, int N, int C, int OC, Activation act) {
+        checkLen(wKN, (long) C * OC, "weight");
+        if (N <= GEMV_N || (N <= SMALL_N && N < OC)) {
+            float[] w = new float[C * OC];
+            for (int k = 0; k < C; k++) for (int o = 0; o < OC; o++) w[o * C + k] = wKN[k * OC + o];
+            matmul(out, inp, w, null, null, bias, N, C, OC, act);
+            return;
+        }
+        matmul(out, inp, null, null, wKN, bias, N, C, OC, act);
+    }
+
     private static void matmul(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act) {
+        matmul(out, inp, w, wm, null, bias, N, C, OC, act);
+    }
+
+    /** The weight is w (float[] [OC,C]), wm, or wKN (float[] [C,OC], only for the packed path): exactly one non-null. */
+    private static void matmul(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] wKN, float[] bias, int N, int C, int OC, Activation act) {
         if (N < 0 || C < 0 || OC < 0) throw new IllegalArgumentException("negative shape");
         checkLen(out, (long) N * OC, "out");
         checkLen(inp, (long) N * C, "inp");
@@ -101,11 +122,11 @@ final class Gemm {
         }
         long macs = (long) N * C * OC;
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
-        if (N <= GEMV_N) {
+        if (wKN == null && N <= GEMV_N) {
             gemv(out, inp, w, wm, bias, N, C, OC, act, threads);
             return;
         }
-        if (N <= SMALL_N && N < OC) {
+        if (wKN == null && N <= SMALL_N && N < OC) {
             matmulSmallN(out, inp, w, wm, bias, N, C, OC, act, threads);
             return;
         }
@@ -128,7 +149,7 @@ final class Gemm {
         }
         final int ct = colTasks, rt = rowTasks;
         if (ct * rt == 1) {
-            tile(out, inp, w, wm, bias, N, C, OC, act, 0, N, 0, panels);
+            tile(out, inp, w, wm, wKN, bias, N, C, OC, act, 0, N, 0, panels);
             return;
         }
         Parallel.forEach(ct * rt, threads, task -> {
@@ -136,7 +157,7 @@ final class Gemm {
             int p0 = (int) ((long) panels * ci / ct), p1 = (int) ((long) panels * (ci + 1) / ct);
             int rowPanels = (N + MR - 1) / MR;
             int r0 = (int) ((long) rowPanels * ri / rt) * MR, r1 = Math.min(N, (int) ((long) rowPanels * (ri + 1) / rt) * MR);
-            tile(out, inp, w, wm, bias, N, C, OC, act, r0, r1, p0, p1);
+            tile(out, inp, w, wm, wKN, bias, N, C, OC, act, r0, r1, p0, p1);
         });
     }
 
@@ -310,7 +331,7 @@ final class Gemm {
     }
 
     /** Rows [r0,r1) × panels [p0,p1) (panel p = channels p·NR .. p·NR+NR), the whole K range, in column blocks of NC. */
-    private static void tile(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act,
+    private static void tile(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] wKN, float[] bias, int N, int C, int OC, Activation act,
                              int r0, int r1, int p0, int p1) {
         Workspace ws = WS.take();
         try {
@@ -321,7 +342,8 @@ final class Gemm {
                 for (int k0 = 0; k0 < C; k0 += KC) {
                     int kc = Math.min(KC, C - k0);
                     boolean first = k0 == 0, last = k0 + kc == C;
-                    if (wm != null) packB(wm, pb, pe, k0, kc, bp, ws.wRows(kc));
+                    if (wKN != null) packBKMajor(wKN, OC, pb, pe, k0, kc, bp);
+                    else if (wm != null) packB(wm, pb, pe, k0, kc, bp, ws.wRows(kc));
                     else packB(w, C, OC, pb, pe, k0, kc, bp);
                     for (int i0 = r0; i0 < r1; i0 += MC) {
                         int i1 = Math.min(r1, i0 + MC);
@@ -383,6 +405,27 @@ final class Gemm {
                     for (int k = 0; k < kc; k++) bp[base + k * NR + j] = row[k];
                 } else {
                     for (int k = 0; k < kc; k++) bp[base + k * NR + j] = 0f;
+                }
+            }
+        }
+    }
+
+    /** Packs W[p·NR + j, k0 + k] = wKN[(k0 + k)·OC + p·NR + j] for panels [pb,pe), zero beyond OC: a row of wKN
+     *  holds a panel's NR channels side by side, so each k is two vector copies. */
+    private static void packBKMajor(float[] wKN, int OC, int pb, int pe, int k0, int kc, float[] bp) {
+        for (int p = pb; p < pe; p++) {
+            int base = (p - pb) * kc * NR, col0 = p * NR;
+            if (col0 + NR <= OC) {
+                for (int k = 0, src = k0 * OC + col0, dst = base; k < kc; k++, src += OC, dst += NR) {
+                    FloatVector.fromArray(S, wKN, src).intoArray(bp, dst);
+                    FloatVector.fromArray(S, wKN, src + VL).intoArray(bp, dst + VL);
+                }
+            } else {
+                int n = OC - col0;
+                for (int k = 0; k < kc; k++) {
+                    int dst = base + k * NR;
+                    System.arraycopy(wKN, (k0 + k) * OC + col0, bp, dst, n);
+                    java.util.Arrays.fill(bp, dst + n, dst + NR, 0f);
                 }
             }
         }

@@ -22,6 +22,12 @@ public final class Ops {
         Gemm.matmul(out, inp, weight, bias, N, C, OC, act == null ? Activation.NONE : act);
     }
 
+    /** out[N,OC] = inp[N,C] · wKN[C,OC] + bias[OC]: the weight K-major (the transpose of matmul's), same bits as
+     *  matmul on the transposed weight; the backward passes use it to skip a transpose. */
+    public static void matmulKMajor(float[] out, float[] inp, float[] wKN, float[] bias, int N, int C, int OC) {
+        Gemm.matmulKMajor(out, inp, wKN, bias, N, C, OC, Activation.NONE);
+    }
+
     /** As {@link #matmul(float[], float[], float[], float[], int, int, int, Activation)} with weight[OC,C] in a {@link WeightMatrix}. */
     public static void matmul(float[] out, float[] inp, WeightMatrix weight, float[] bias, int N, int C, int OC, Activation act) {
         Gemm.matmul(out, inp, weight, bias, N, C, OC, act == null ? Activation.NONE : act);

@@ -31,6 +31,21 @@ class GemmTest {
         for (int i = N * OC; i < out.length; i++) assertEquals(12345f, out[i], what + " wrote past N*OC");
     }
 
+    @Test void kMajorWeightEqualsTheTransposedWeightBitForBit() {
+        SplittableRandom r = new SplittableRandom(11);
+        int[][] shapes = {{500, 64, 100}, {1030, 300, 47}, {400, 1100, 33}, {64, 16, 15}, {2, 20, 30}, {100, 40, 300}, {385, 17, 16}};
+        for (int[] s : shapes) {
+            int N = s[0], C = s[1], OC = s[2];
+            float[] inp = rand(r, N * C, -1f, 1f), w = rand(r, OC * C, -1f, 1f), bias = rand(r, OC, -1f, 1f);
+            float[] wKN = new float[C * OC];
+            for (int o = 0; o < OC; o++) for (int k = 0; k < C; k++) wKN[k * OC + o] = w[o * C + k];
+            float[] ref = new float[N * OC], got = new float[N * OC];
+            Ops.matmul(ref, inp, w, bias, N, C, OC);
+            Ops.matmulKMajor(got, inp, wKN, bias, N, C, OC);
+            assertArrayEquals(ref, got, "N=" + N + " C=" + C + " OC=" + OC);
+        }
+    }
+
     @Test void edgeShapes() {
         SplittableRandom r = new SplittableRandom(1);
         int[][] shapes = {
