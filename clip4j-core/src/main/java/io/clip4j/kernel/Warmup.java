@@ -22,7 +22,6 @@ public final class Warmup {
     private Warmup() {}
 
     private static final AtomicBoolean STARTED = new AtomicBoolean();
-    private static volatile Thread thread;
 
     /** Rounds of the warm-up; each round calls the GEMM micro-kernel about 150 times. */
     static final int ROUNDS = Integer.getInteger("clip4j.warmup.rounds", 120);
@@ -34,26 +33,8 @@ public final class Warmup {
         Thread t = new Thread(() -> Parallel.withMaxThreads(1, () -> run(ROUNDS)), "clip4j-warmup");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
-        thread = t;
         t.start();
         return t;
-    }
-
-    /**
-     * Waits (at most maxMillis) for a running warm-up to finish. A model's first forward pass calls this: run before
-     * the kernels are compiled, a batch crawls through the interpreter at a small fraction of its speed for as long
-     * as the warm-up takes anyway, while the warm-up's own small calls get them compiled sooner. Returns at once when
-     * no warm-up runs (finished, turned off, or this is the warm-up thread itself).
-     */
-    public static void awaitDone(long maxMillis) {
-        Thread t = thread;
-        if (t == null || t == Thread.currentThread()) return;
-        try {
-            t.join(maxMillis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (!t.isAlive()) thread = null;
     }
 
     /** The warm-up itself: {@code rounds} rounds over every kernel path (synchronous). */

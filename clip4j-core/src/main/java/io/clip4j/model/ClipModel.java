@@ -46,9 +46,6 @@ public final class ClipModel implements AutoCloseable {
     private volatile Tokenizer tokenizer;
     private volatile java.util.concurrent.CompletableFuture<Tokenizer> tokenizerLoad;
 
-    /** The longest a forward pass waits for the kernels' background warm-up ({@link io.clip4j.kernel.Warmup#awaitDone}). */
-    private static final long WARMUP_WAIT_MS = Long.getLong("clip4j.warmup.waitMs", 3000);
-
     /** Images or texts per forward pass when embedding lists of inputs. */
     public static final int DEFAULT_BATCH_SIZE = 32;
 
@@ -435,7 +432,6 @@ public final class ClipModel implements AutoCloseable {
     }
 
     private Workspace borrow() {
-        io.clip4j.kernel.Warmup.awaitDone(WARMUP_WAIT_MS);
         Workspace w = workspaces.pollFirst();
         return w != null ? w : new Workspace();
     }
