@@ -456,9 +456,6 @@ final class Gemm {
         }
     }
 
-    /** Strip length of the micro-kernel's k loop (see {@link #kernel}). */
-    private static final int KSTRIP = 256;
-
     /** NR zeros: the epilogue source of a plain store (row stride 0). */
     static final float[] ZEROS = new float[NR];
 
@@ -479,10 +476,7 @@ final class Gemm {
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         int a0 = aOff, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         int bo = bOff;
-        // the k loop in strips of KSTRIP: C2 compiles the loop this way by itself only with loop strip mining on (the
-        // default under G1, not under Serial or Parallel GC), and without it the kernel ran at half speed
-        for (int ks = 0; ks < kc; ks += KSTRIP)
-        for (int k = ks, ke = Math.min(kc, ks + KSTRIP); k < ke; k++, bo += NR) {
+        for (int k = 0; k < kc; k++, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, b, bo);
             FloatVector b1 = FloatVector.fromArray(S, b, bo + VL);
             FloatVector av = FloatVector.broadcast(S, a[a0 + k]);
