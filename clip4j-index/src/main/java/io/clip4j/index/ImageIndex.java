@@ -28,7 +28,6 @@ import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.FixedBitSet;
-import org.apache.lucene.util.VectorUtil;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -176,11 +175,15 @@ public final class ImageIndex implements Closeable {
         return rank(q, docs, k);
     }
 
-    /** Exact scores for the given global doc ids, then the top k by (score desc, path asc). */
+    /**
+     * Exact scores for the given global doc ids, then the top k by (score desc, path asc). Scores are clip4j's
+     * sequential dot product, not Lucene's vectorised one: that one's lane sum gives other bits once the JIT has
+     * compiled it, so the same query could score differently from one call to the next.
+     */
     private List<Hit> rank(float[] q, int[] docs, int k) throws IOException {
         List<Hit> hits = new ArrayList<>(docs.length);
         StoredFields stored = searcher.storedFields();
-        for (int doc : docs) hits.add(new Hit(stored.document(doc).get(Fields.PATH), VectorUtil.dotProduct(q, vector(doc))));
+        for (int doc : docs) hits.add(new Hit(stored.document(doc).get(Fields.PATH), Vectors.dot(q, vector(doc))));
         hits.sort(BEST_FIRST);
         return hits.size() > k ? new ArrayList<>(hits.subList(0, k)) : hits;
     }
@@ -191,7 +194,7 @@ public final class ImageIndex implements Closeable {
         int maxDoc = reader.maxDoc();
         float[] score = new float[maxDoc];
         Arrays.fill(score, Float.NaN);
-        forEachVector(prefix, (doc, v) -> score[doc] = VectorUtil.dotProduct(q, v));
+        forEachVector(prefix, (doc, v) -> score[doc] = Vectors.dot(q, v));
         // the k-th best score, then every doc at least as good (ties at the cut all compete by path)
         float[] live = new float[maxDoc];
         int m = 0;
@@ -308,14 +311,14 @@ public final class ImageIndex implements Closeable {
                 try {
                     if (exact) {
                         for (int j = i + 1; j < docs.length; j++) {
-                            float s = VectorUtil.dotProduct(vecs[a], vecs[docs[j]]);
+                            float s = Vectors.dot(vecs[a], vecs[docs[j]]);
                             if (s >= threshold) out.add(new float[]{a, docs[j], s});
                         }
                     } else {
                         int n = Math.min(neighbours + 1, docs.length);
                         for (ScoreDoc sd : searcher.search(new KnnFloatVectorQuery(Fields.VECTOR, vecs[a], n), n).scoreDocs) {
                             if (sd.doc == a || vecs[sd.doc] == null) continue;
-                            float s = VectorUtil.dotProduct(vecs[a], vecs[sd.doc]);
+                            float s = Vectors.dot(vecs[a], vecs[sd.doc]);
                             if (s >= threshold) out.add(new float[]{Math.min(a, sd.doc), Math.max(a, sd.doc), s});
                         }
                     }
