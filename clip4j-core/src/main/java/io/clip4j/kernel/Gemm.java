@@ -95,12 +95,6 @@ final class Gemm {
      */
     static void matmulKMajor(float[] out, float[] inp, float[] wKN, float[] bias, int N, int C, int OC, Activation act) {
         checkLen(wKN, (long) C * OC, "weight");
-        if (N <= GEMV_N || (N <= SMALL_N && N < OC)) {
-            float[] w = new float[C * OC];
-            for (int k = 0; k < C; k++) for (int o = 0; o < OC; o++) w[o * C + k] = wKN[k * OC + o];
-            matmul(out, inp, w, null, null, bias, N, C, OC, act);
-            return;
-        }
         matmul(out, inp, null, null, wKN, bias, N, C, OC, act);
     }
 
@@ -122,11 +116,18 @@ final class Gemm {
         }
         long macs = (long) N * C * OC;
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
-        if (wKN == null && N <= GEMV_N) {
+        if (wKN != null && (N <= GEMV_N || (N <= SMALL_N && N < OC))) {
+            // the few-row paths read weight rows: give them the [OC,C] weight
+            float[] t = new float[C * OC];
+            Backward.transpose(t, wKN, C, OC);
+            matmul(out, inp, t, null, null, bias, N, C, OC, act);
+            return;
+        }
+        if (N <= GEMV_N) {
             gemv(out, inp, w, wm, bias, N, C, OC, act, threads);
             return;
         }
-        if (wKN == null && N <= SMALL_N && N < OC) {
+        if (N <= SMALL_N && N < OC) {
             matmulSmallN(out, inp, w, wm, bias, N, C, OC, act, threads);
             return;
         }

@@ -127,11 +127,17 @@ public final class ClipModel implements AutoCloseable {
     public static ClipModel load(Path dir) { return load(dir, Options.defaults()); }
 
     public static ClipModel load(Path dir, Options options) {
+        return open(dir, options.weights(), config -> options);
+    }
+
+    /** The one loading path: options may depend on the checkpoint's config (see {@link #loadWeights}). */
+    private static ClipModel open(Path dir, WeightStorage storage, java.util.function.Function<ModelConfig, Options> options) {
         io.clip4j.kernel.Warmup.startInBackground(); // compiles the kernels on the idle core while the weights load
         warnAboutSlowCollector();
-        try (Checkpoint ckpt = Checkpoint.open(dir, options.weights() == WeightStorage.MAPPED)) {
-            ClipModel m = new ClipModel(ckpt.config(), weightSource(ckpt, options.weights()), ckpt.logitScale(), ckpt.logitBias(), dir,
-                    options.tokenizerDir() != null ? options.tokenizerDir() : dir, options);
+        try (Checkpoint ckpt = Checkpoint.open(dir, storage == WeightStorage.MAPPED)) {
+            Options o = options.apply(ckpt.config());
+            ClipModel m = new ClipModel(ckpt.config(), weightSource(ckpt, storage), ckpt.logitScale(), ckpt.logitBias(), dir,
+                    o.tokenizerDir() != null ? o.tokenizerDir() : dir, o);
             ckpt.finish();
             return m;
         }
@@ -182,14 +188,8 @@ public final class ClipModel implements AutoCloseable {
 
     /** As {@link #loadWeights(Path)} with the weights held as storage says (HEAP to train the model). */
     public static ClipModel loadWeights(Path dir, WeightStorage storage) {
-        io.clip4j.kernel.Warmup.startInBackground();
-        try (Checkpoint ckpt = Checkpoint.open(dir, storage == WeightStorage.MAPPED)) {
-            Options o = ckpt.config().family() == Family.SIGLIP2 ? Options.defaults()
-                    : Options.defaults().withPreprocess(PreprocessConfig.clip(ckpt.config().vision().imageSize()));
-            ClipModel m = new ClipModel(ckpt.config(), weightSource(ckpt, storage), ckpt.logitScale(), ckpt.logitBias(), dir, dir, o);
-            ckpt.finish();
-            return m;
-        }
+        return open(dir, storage, config -> config.family() == Family.SIGLIP2 ? Options.defaults()
+                : Options.defaults().withPreprocess(PreprocessConfig.clip(config.vision().imageSize())));
     }
 
     private static PreprocessConfig preprocessConfig(Path dir, ModelConfig config) {
