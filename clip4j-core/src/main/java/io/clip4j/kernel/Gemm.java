@@ -103,17 +103,20 @@ final class Gemm {
     }
 
     /** The weight is w (float[] [OC,C]), wm, or wKN (float[] [C,OC], only for the packed path): exactly one non-null. */
-    private static void matmul(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] wKN, float[] bias, int N, int C, int OC, Activation act) {
+    private static void matmul(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] wKN, float[] biasOrNull, int N, int C, int OC, Activation act) {
         if (N < 0 || C < 0 || OC < 0) throw new IllegalArgumentException("negative shape");
         checkLen(out, (long) N * OC, "out");
         checkLen(inp, (long) N * C, "inp");
-        if (bias != null) checkLen(bias, OC, "bias");
+        if (biasOrNull != null) checkLen(biasOrNull, OC, "bias");
         if (N == 0 || OC == 0) return;
         if (C == 0) {
             for (int n = 0; n < N; n++)
-                for (int o = 0; o < OC; o++) out[n * OC + o] = VecMath.apply(act, bias == null ? 0f : bias[o]);
+                for (int o = 0; o < OC; o++) out[n * OC + o] = VecMath.apply(act, biasOrNull == null ? 0f : biasOrNull[o]);
             return;
         }
+        // no bias = a zero bias (x + 0 = x): the drivers then never branch on it, and a compiled driver that saw only
+        // one case cannot be thrown back to the slow tiers by the other (a model calls both, batches apart)
+        float[] bias = biasOrNull != null ? biasOrNull : zeroBias(OC);
         long macs = (long) N * C * OC;
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
         if (wKN != null && (N <= GEMV_N || (N <= SMALL_N && N < OC))) {
@@ -239,13 +242,9 @@ final class Gemm {
                 for (int n = 0; n < N; n++) {
                     for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
                     int j = 0, ob = n * OC + oc0;
-                    if (bias == null) {
-                        System.arraycopy(row, 0, out, ob, width);
-                    } else {
-                        for (; j + VL <= width; j += VL)
-                            FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, bias, oc0 + j)).intoArray(out, ob + j);
-                        for (; j < width; j++) out[ob + j] = row[j] + bias[oc0 + j];
-                    }
+                    for (; j + VL <= width; j += VL)
+                        FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, bias, oc0 + j)).intoArray(out, ob + j);
+                    for (; j < width; j++) out[ob + j] = row[j] + bias[oc0 + j];
                     if (act != Activation.NONE) Elementwise.activationRange(act, out, ob, ob + width);
                 }
             }
@@ -290,7 +289,7 @@ final class Gemm {
                             s0 += x * w[w0 + k]; s1 += x * w[w1 + k]; s2 += x * w[w2 + k]; s3 += x * w[w3 + k];
                         }
                         int oo = n * OC + o;
-                        if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
+                        s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3];
                         out[oo] = VecMath.apply(act, s0);
                         out[oo + 1] = VecMath.apply(act, s1);
                         out[oo + 2] = VecMath.apply(act, s2);
@@ -310,7 +309,7 @@ final class Gemm {
                             a0 = FloatVector.fromArray(S, w, wo + k).fma(FloatVector.fromArray(S, inp, io + k), a0);
                         float s0 = sum(a0, red);
                         for (; k < C; k++) s0 += inp[io + k] * w[wo + k];
-                        out[n * OC + o] = VecMath.apply(act, s0 + (bias == null ? 0f : bias[o]));
+                        out[n * OC + o] = VecMath.apply(act, s0 + bias[o]);
                     }
                 }
             } finally {
@@ -357,8 +356,7 @@ final class Gemm {
                                 if (mr == MR && ncols == NR) {
                                     int cOff = i * OC + col0;
                                     if (!first) kernel(inp, i * C + k0, C, bp, bOff, kc, out, cOff, OC, out, cOff, OC);
-                                    else if (bias != null) kernel(inp, i * C + k0, C, bp, bOff, kc, out, cOff, OC, bias, col0, 0);
-                                    else kernel(inp, i * C + k0, C, bp, bOff, kc, out, cOff, OC, ZEROS, 0, 0);
+                                    else kernel(inp, i * C + k0, C, bp, bOff, kc, out, cOff, OC, bias, col0, 0);
                                     if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
                                 } else {
                                     edge(ws, inp, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
@@ -451,10 +449,19 @@ final class Gemm {
         for (int r = 0; r < mr; r++) {
             int oo = (i + r) * OC + col0;
             for (int j = 0; j < ncols; j++) {
-                float v = ct[r * NR + j] + (first ? (bias == null ? 0f : bias[col0 + j]) : out[oo + j]);
+                float v = ct[r * NR + j] + (first ? bias[col0 + j] : out[oo + j]);
                 out[oo + j] = last ? VecMath.apply(act, v) : v;
             }
         }
+    }
+
+    private static volatile float[] zeroBias = new float[4096];
+
+    /** At least n zeros (shared, never written). */
+    private static float[] zeroBias(int n) {
+        float[] z = zeroBias;
+        if (z.length < n) zeroBias = z = new float[n];
+        return z;
     }
 
     /** NR zeros: the epilogue source of a plain store (row stride 0). */

@@ -1,6 +1,5 @@
 package io.clip4j.kernel;
 
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.function.Supplier;
 
 /**
@@ -9,23 +8,43 @@ import java.util.function.Supplier;
  * cost a few MB for every short-lived or virtual caller thread). LIFO, so the most recently used (cache-warm) one is
  * handed out first.
  *
- * <p>The pool starts with one object per kernel thread plus one for a calling thread: a first call on a thread the
- * warm-up never used then finds an object instead of taking the allocation path, which compiled code that never saw
- * it taken would leave through a deoptimisation (recompiling the whole kernel that inlined {@link #take}).
+ * <p>The pool starts with one object per kernel thread plus two: one for a call that holds an object while its
+ * tasks run (the small-N GEMM's packed input), one for the background warm-up. A process that uses one model from
+ * one thread then never takes the allocation path, which compiled code that never saw it taken would leave through a
+ * deoptimisation (recompiling the whole kernel that inlined {@link #take}).
+ *
+ * <p>For the same reason the pool is a plain array under a lock rather than a lock-free deque: a lock-free deque has
+ * retry branches that only a race takes, and the first race deoptimised the GEMM drivers mid-batch. The lock is held
+ * for a few instructions, a few hundred times per forward pass.
  */
 final class Scratch<T> {
-    private final ConcurrentLinkedDeque<T> free = new ConcurrentLinkedDeque<>();
     private final Supplier<T> factory;
+    private Object[] free;
+    private int size;
 
     Scratch(Supplier<T> factory) {
         this.factory = factory;
-        for (int i = 0; i <= Parallel.parallelism(); i++) free.add(factory.get());
+        int n = Parallel.parallelism() + 2;
+        free = new Object[Math.max(4, 2 * n)];
+        for (int i = 0; i < n; i++) free[size++] = factory.get();
     }
 
+    @SuppressWarnings("unchecked")
     T take() {
-        T t = free.pollFirst();
+        T t = null;
+        synchronized (this) {
+            if (size > 0) {
+                t = (T) free[--size];
+                free[size] = null;
+            }
+        }
         return t != null ? t : factory.get();
     }
 
-    void give(T t) { free.offerFirst(t); }
+    void give(T t) {
+        synchronized (this) {
+            if (size == free.length) free = java.util.Arrays.copyOf(free, 2 * size);
+            free[size++] = t;
+        }
+    }
 }

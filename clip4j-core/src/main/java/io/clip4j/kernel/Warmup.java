@@ -40,9 +40,9 @@ public final class Warmup {
     /** The warm-up itself: {@code rounds} rounds over every kernel path (synchronous). */
     static void run(int rounds) {
         // shapes: N rows ≥ OC → the packed (tile) path, with a row tail (64 = 10·6 + 4); C = 1040 > KC only when KC
-        // is at its default 1024 → a second, accumulating K block; 8 rows → small-N; 1 row → matrix-vector
+        // is at its default 1024 → a second, accumulating K block; 8 and 32 rows → small-N; 1 row → matrix-vector
         final int N = 64, C = 32, OC = 32, H = 2, T = 16, B = 4, D = 32;
-        float[] x = filled(3 * D * Math.max(C, 3 * D), 0.37f), w = filled(OC * 1040, -0.21f), bias = filled(3 * D, 0.05f);
+        float[] x = filled(3 * D * Math.max(C, 3 * D), 0.37f), w = filled(OC * 1040, -0.21f), bias = filled(128, 0.05f);
         float[] out = new float[3 * D * Math.max(OC, 3 * D)], gamma = filled(C, 1f), beta = new float[C];
         float[] qkv = filled(B * T * 3 * D, 0.11f), att = new float[B * T * D];
         float[] wide = filled(N * 1040, 0.01f);
@@ -55,6 +55,12 @@ public final class Warmup {
         WeightMatrix[] matrices = {WeightMatrix.of(WeightMatrix.Format.F32, C, native32),
                 WeightMatrix.of(WeightMatrix.Format.F32, C, native32.asSlice(0, third), native32.asSlice(third, third), native32.asSlice(2 * third, third)),
                 WeightMatrix.bf16(java.util.Arrays.copyOf(w, 3 * D * C), 3 * D, C)};
+        // the small-N route as a model's output projection takes it: a few dozen rows, more than one K block
+        // (SMALL_KC = 256 by default), a channel count that leaves a tail of fewer than 6, mapped F32 weights
+        final int smallN = 32, smallC = 288, smallOC = 100;
+        java.lang.foreign.MemorySegment nativeSmall = java.lang.foreign.Arena.ofAuto().allocate((long) smallOC * smallC * 4);
+        for (int i = 0; i < smallOC * smallC; i++) nativeSmall.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, w[i]);
+        WeightMatrix smallMatrix = WeightMatrix.of(WeightMatrix.Format.F32, smallC, nativeSmall);
         Activation[] acts = Activation.values();
         for (int r = 0; r < rounds; r++) {
             Ops.matmul(out, x, w, null, N, C, OC);
@@ -67,6 +73,8 @@ public final class Warmup {
             Ops.matmul(out, x, m, bias, N, C, 3 * D, acts[r % acts.length]);
             Ops.matmul(out, x, m, bias, 8, C, 3 * D, null);
             Ops.matmul(out, x, m, null, 1, C, 3 * D, null);
+            if (r % 2 == 0) Ops.matmul(out, wide, smallMatrix, null, smallN, smallC, smallOC, null);
+            else Ops.matmul(out, wide, w, bias, smallN, smallC, smallOC);
             Ops.layerNorm(out, x, gamma, beta, N, C, 1e-5f);
             Ops.attention(att, qkv, B, T, D, H, r % 2 == 0);
             Ops.attention(att, qkv, B, T, D, H, r % 2 == 1, validKeys);
