@@ -41,29 +41,56 @@ final class Attention {
         int D = C / H;
         long macs = 2L * B * H * T * T * D;
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
-        Parallel.forEach(B * H, threads, task -> head(out, qkv, T, C, D, task / H, task % H, causal,
+        Parallel.forEach(B * H, threads, task -> head(out, qkv, T, C, D, task / H * T, task % H, causal,
                 validKeys == null ? T : Math.max(0, Math.min(T, validKeys[task / H]))));
+    }
+
+    /**
+     * Attention over B sequences of different lengths packed one after another: sequence b is rows
+     * [offsets[b], offsets[b+1]) of qkv[N,3C] and out[N,C] (N = offsets[B]), and attends only to itself.
+     * Each sequence gets exactly the values it gets alone (the same kernel calls, row for row).
+     */
+    static void attentionPacked(float[] out, float[] qkv, int[] offsets, int B, int C, int H, boolean causal) {
+        if (B < 0 || H <= 0 || C % H != 0) throw new IllegalArgumentException("C=" + C + " is not divisible by H=" + H);
+        if (offsets.length < B + 1 || offsets[0] != 0) throw new IllegalArgumentException("offsets must hold B+1 values from 0");
+        long macs = 0;
+        for (int b = 0; b < B; b++) {
+            int T = offsets[b + 1] - offsets[b];
+            if (T < 0) throw new IllegalArgumentException("offsets decrease at " + b);
+            macs += 2L * H * T * T * (C / H);
+        }
+        int N = offsets[B];
+        if (qkv.length < (long) N * 3 * C) throw new IllegalArgumentException("qkv too short");
+        if (out.length < (long) N * C) throw new IllegalArgumentException("out too short");
+        if (B == 0 || N == 0 || C == 0) return;
+        int D = C / H;
+        int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
+        Parallel.forEach(B * H, threads, task -> {
+            int b = task / H, T = offsets[b + 1] - offsets[b];
+            head(out, qkv, T, C, D, offsets[b], task % H, causal, T);
+        });
     }
 
     private static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }
 
-    private static void head(float[] out, float[] qkv, int T, int C, int D, int b, int h, boolean causal, int keys) {
+    /** Head h of the sequence whose T tokens are rows [row0, row0 + T) of qkv and out; keys: visible key count. */
+    private static void head(float[] out, float[] qkv, int T, int C, int D, int row0, int h, boolean causal, int keys) {
         if (keys == 0) {                                   // nothing to attend to: zero output rows
-            for (int t = 0; t < T; t++) Arrays.fill(out, (b * T + t) * C + h * D, (b * T + t) * C + h * D + D, 0f);
+            for (int t = 0; t < T; t++) Arrays.fill(out, (row0 + t) * C + h * D, (row0 + t) * C + h * D + D, 0f);
             return;
         }
         Workspace ws = WS.take();
         try {
-            head(out, qkv, T, C, D, b, h, causal, keys, ws);
+            head(out, qkv, T, C, D, row0, h, causal, keys, ws);
         } finally {
             WS.give(ws);
         }
     }
 
-    private static void head(float[] out, float[] qkv, int T, int C, int D, int b, int h, boolean causal, int keys, Workspace ws) {
+    private static void head(float[] out, float[] qkv, int T, int C, int D, int row0, int h, boolean causal, int keys, Workspace ws) {
         final int MR = Gemm.MR, NR = Gemm.NR;
         int C3 = 3 * C;
-        int rowBase = b * T * C3;
+        int rowBase = row0 * C3;
         int T6 = (T + MR - 1) / MR * MR;
         int kpan = (keys + NR - 1) / NR, Tn = kpan * NR;
         int dpan = (D + NR - 1) / NR, Dn = dpan * NR;
@@ -111,7 +138,7 @@ final class Attention {
             }
             for (int q = 0; q < dpan; q++)
                 Gemm.kernel(sc, i0 * Tn, Tn, vp, q * keys * NR, lmax, ob, q * NR, Dn, Gemm.ZEROS, 0, 0);
-            for (int t = i0; t < rowsEnd; t++) System.arraycopy(ob, (t - i0) * Dn, out, (b * T + t) * C + h * D, D);
+            for (int t = i0; t < rowsEnd; t++) System.arraycopy(ob, (t - i0) * Dn, out, (row0 + t) * C + h * D, D);
         }
     }
 

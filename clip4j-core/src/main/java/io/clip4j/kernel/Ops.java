@@ -80,4 +80,13 @@ public final class Ops {
     public static void attention(float[] out, float[] qkv, int B, int T, int C, int H, boolean causal, int[] validKeys) {
         Attention.attention(out, qkv, B, T, C, H, causal, validKeys);
     }
+
+    /**
+     * Attention over B sequences of different lengths packed without padding: sequence b is rows
+     * [offsets[b], offsets[b+1]) of qkv[N,3C] and out[N,C], N = offsets[B], and attends only to its own tokens.
+     * Each sequence gets the values it gets alone.
+     */
+    public static void attentionPacked(float[] out, float[] qkv, int[] offsets, int B, int C, int H, boolean causal) {
+        Attention.attentionPacked(out, qkv, offsets, B, C, H, causal);
+    }
 }

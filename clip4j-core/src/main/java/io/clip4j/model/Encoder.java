@@ -44,6 +44,11 @@ public final class Encoder {
         }
     }
 
+    /** Runs every block over B sequences packed without padding (rows [offsets[b], offsets[b+1]) of x[N,C]). */
+    public void forwardPacked(float[] x, int[] offsets, int B, boolean causal, Workspace ws) {
+        for (Block block : blocks) block.forwardPacked(x, offsets, B, causal, ws);
+    }
+
     public List<Param> params() {
         List<Param> out = new ArrayList<>();
         for (Block b : blocks) {

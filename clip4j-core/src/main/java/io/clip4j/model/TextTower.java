@@ -15,9 +15,11 @@ import java.util.List;
  * CLIP's text tower. For ids[B,L]: x[B,T,C] = token_embedding[ids] + position_embedding[0..T); causal blocks;
  * final LayerNorm at each item's pooling position (end of text); · Wprojᵀ → [B,E].
  *
- * <p>Early stop: with the causal mask, position t sees only positions ≤ t, so the pooled state of every item is
- * exact when the tower runs only T = (largest pooling position in the batch) + 1 positions instead of L.
- * A 12-token caption then costs about 14/77 of a full pass. (With a trace, all L positions run.)
+ * <p>Early stop, per item: with the causal mask, position t sees only positions ≤ t, so an item's pooled state is
+ * exact when the tower runs only its first (pooling position + 1) tokens. The kept tokens of all items are packed
+ * one after another without padding ({@link Encoder#forwardPacked}), so a batch costs the sum of its caption
+ * lengths rather than batch × 77 (or batch × its longest caption): a 12-token caption costs about 14/77 of a full
+ * pass, whatever else is in its batch. (With a trace, all L positions of every item run.)
  */
 public final class TextTower implements TextEncoder {
     public final TextConfig config;
@@ -53,31 +55,35 @@ public final class TextTower implements TextEncoder {
     @Override public void forward(float[] out, int[] ids, int B, int L, Workspace ws, Trace trace) {
         int C = config.tower().hiddenSize(), V = config.vocabSize();
         if (L > config.maxPositions()) throw new Clip4jException("token sequence of length " + L + " exceeds the model's " + config.maxPositions() + " positions");
-        int[] pool = new int[B];
-        int T = 1;
-        for (int b = 0; b < B; b++) {
-            pool[b] = poolIndex(ids, b * L, L);
-            T = Math.max(T, pool[b] + 1);
-        }
-        if (trace != null) T = L;
-        float[] x = ws.get(X, B * T * C), tmp = ws.get(TMP, B * T * C);
+        // item b keeps its first pool[b] + 1 tokens; the items are packed one after another: rows [offsets[b], offsets[b+1])
+        int[] offsets = new int[B + 1];
+        for (int b = 0; b < B; b++) offsets[b + 1] = offsets[b] + (trace != null ? L : poolIndex(ids, b * L, L) + 1);
+        int N = offsets[B];
+        float[] x = ws.get(X, N * C), tmp = ws.get(TMP, N * C);
         float[] pos = positionEmbedding.data;
-        for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) {
-            int id = ids[b * L + t];
-            if (id < 0 || id >= V) throw new Clip4jException("token id " + id + " is outside the vocabulary of " + V);
-            tokenEmbedding.readRow(id, x, (b * T + t) * C);
-        }
-        Trace.put(trace, "text.token_embeds", x, B * T * C, B, T, C);
-        for (int b = 0; b < B; b++) for (int i = 0, base = b * T * C; i < T * C; i++) x[base + i] += pos[i];
-        Trace.put(trace, "text.embeddings", x, B * T * C, B, T, C);
-        encoder.forward(x, B, T, C, true, ws, trace, "text.");
+        for (int b = 0; b < B; b++)
+            for (int t = 0, r = offsets[b]; r < offsets[b + 1]; t++, r++) {
+                int id = ids[b * L + t];
+                if (id < 0 || id >= V) throw new Clip4jException("token id " + id + " is outside the vocabulary of " + V);
+                tokenEmbedding.readRow(id, x, r * C);
+            }
+        Trace.put(trace, "text.token_embeds", x, N * C, B, L, C);
+        for (int b = 0; b < B; b++) for (int i = 0, base = offsets[b] * C, n = (offsets[b + 1] - offsets[b]) * C; i < n; i++) x[base + i] += pos[i];
+        Trace.put(trace, "text.embeddings", x, N * C, B, L, C);
         if (trace != null) {
-            lnFinal.forward(tmp, x, B * T);
-            Trace.put(trace, "text.ln_final", tmp, B * T * C, B, T, C);
+            encoder.forward(x, B, L, C, true, ws, trace, "text.");
+            lnFinal.forward(tmp, x, N);
+            Trace.put(trace, "text.ln_final", tmp, N * C, B, L, C);
+        } else {
+            encoder.forwardPacked(x, offsets, B, true, ws);
         }
-        // LayerNorm is per row, so normalising only the pooled rows gives the same values.
+        // the pooled state of item b is its last kept row; LayerNorm is per row, so normalising only those rows gives
+        // the same values
         float[] pooledIn = ws.get(POOLED, 2 * B * C);
-        for (int b = 0; b < B; b++) System.arraycopy(x, (b * T + pool[b]) * C, pooledIn, b * C, C);
+        for (int b = 0; b < B; b++) {
+            int row = trace != null ? offsets[b] + poolIndex(ids, b * L, L) : offsets[b + 1] - 1;
+            System.arraycopy(x, row * C, pooledIn, b * C, C);
+        }
         lnFinal.forward(tmp, pooledIn, B);
         Trace.put(trace, "text.pooled", tmp, B * C, B, C);
         projection.forward(out, tmp, B);

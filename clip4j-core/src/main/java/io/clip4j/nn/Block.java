@@ -35,11 +35,26 @@ public final class Block {
 
     /** As above; keys at index ≥ validKeys[b] are masked out for batch item b (null: no padding mask). */
     public void forward(float[] x, int B, int T, boolean causal, int[] validKeys, Workspace ws, Trace trace, String prefix) {
-        int C = ln1.weight.numel(), N = B * T, I = fc1.out;
+        forward(x, B, T, null, causal, validKeys, ws, trace, prefix);
+    }
+
+    /**
+     * Updates x[N,C] in place, where x holds B sequences of different lengths packed without padding: sequence b is
+     * rows [offsets[b], offsets[b+1]), N = offsets[B], and attends only to its own rows. Every other step of a block
+     * is per row, so each sequence gets the values it gets alone, and no work is spent on padding.
+     */
+    public void forwardPacked(float[] x, int[] offsets, int B, boolean causal, Workspace ws) {
+        forward(x, B, 0, offsets, causal, null, ws, null, null);
+    }
+
+    /** Padded [B,T,C] when offsets is null, else packed rows [offsets[B],C] (then T is unused). */
+    private void forward(float[] x, int B, int T, int[] offsets, boolean causal, int[] validKeys, Workspace ws, Trace trace, String prefix) {
+        int C = ln1.weight.numel(), N = offsets != null ? offsets[B] : B * T, I = fc1.out;
         float[] h = ws.get(H, N * C), qkvBuf = ws.get(QKV, N * 3 * C), att = ws.get(ATT, N * C), mlp = ws.get(MLP, N * I);
         ln1.forward(h, x, N);
         qkv.forward(qkvBuf, h, N);
-        Ops.attention(att, qkvBuf, B, T, C, heads, causal, validKeys);
+        if (offsets != null) Ops.attentionPacked(att, qkvBuf, offsets, B, C, heads, causal);
+        else Ops.attention(att, qkvBuf, B, T, C, heads, causal, validKeys);
         if (trace != null) traceAttention(trace, prefix, h, qkvBuf, B, T, C, causal, validKeys);
         outProj.forward(h, att, N);
         Trace.put(trace, prefix + "attn_out", h, N * C, B, T, C);

@@ -30,6 +30,36 @@ class AttentionTest {
         assertClose(single, out, B * T * C, 1e-6, what + ": threaded vs single");
     }
 
+    /** Packed sequences of different lengths: each equals the same sequence run alone, and the scalar reference. */
+    @Test void packedSequencesEqualEachSequenceAlone() {
+        SplittableRandom r = new SplittableRandom(5);
+        int C = 96, H = 3;
+        int[] lengths = {7, 1, 19, 12, 3, 77, 6};
+        int B = lengths.length;
+        int[] offsets = new int[B + 1];
+        for (int b = 0; b < B; b++) offsets[b + 1] = offsets[b] + lengths[b];
+        int N = offsets[B];
+        float[] qkv = rand(r, N * 3 * C, -2f, 2f);
+        for (boolean causal : new boolean[] {true, false}) {
+            float[] out = new float[N * C + 3];
+            java.util.Arrays.fill(out, 99f);
+            Ops.attentionPacked(out, qkv, offsets, B, C, H, causal);
+            for (int b = 0; b < B; b++) {
+                int T = lengths[b];
+                float[] one = java.util.Arrays.copyOfRange(qkv, offsets[b] * 3 * C, offsets[b + 1] * 3 * C);
+                float[] alone = new float[T * C], ref = new float[T * C];
+                Ops.attention(alone, one, 1, T, C, H, causal);
+                ScalarOps.attention(ref, one, 1, T, C, H, causal, null);
+                float[] got = java.util.Arrays.copyOfRange(out, offsets[b] * C, offsets[b + 1] * C);
+                // the same kernel calls; not asserted bitwise only because a JIT tier change between the two calls
+                // may round a lane reduction differently (see check)
+                assertClose(alone, got, T * C, 1e-6, "sequence " + b + " (T=" + T + ", causal=" + causal + ")");
+                assertClose(ref, got, T * C, 1e-5, "sequence " + b + " vs reference");
+            }
+            for (int i = N * C; i < out.length; i++) assertEquals(99f, out[i], "wrote past the end");
+        }
+    }
+
     @Test void shapes() {
         SplittableRandom r = new SplittableRandom(21);
         int[][] shapes = {{1, 1, 64, 1}, {2, 50, 768, 12}, {3, 77, 512, 8}, {2, 7, 40, 5}, {2, 13, 72, 1}, {4, 50, 96, 3},

@@ -94,6 +94,30 @@ class ClipModelFixtureTest {
         }
     }
 
+    /** Captions of different lengths in one batch are packed without padding; each gets what it gets alone. */
+    @Test void packedBatchOfMixedLengthsEqualsEachCaptionAlone() {
+        try (ClipModel model = ClipModel.loadWeights(Fixtures.path("models/small/hf"));
+             SafeTensors exp = SafeTensors.open(Fixtures.path("models/small/expected.safetensors"))) {
+            int[][] ids = ids(exp);
+            float[] ref = exp.floats("text_features");
+            int E = model.embedDim();
+            // the fixture strings twice over, in two orders, so the batch mixes short and long captions
+            int n = ids.length;
+            int[][] batch = new int[2 * n][];
+            for (int b = 0; b < n; b++) { batch[b] = ids[b]; batch[2 * n - 1 - b] = ids[b]; }
+            java.util.Set<Integer> lengths = new java.util.HashSet<>();
+            for (int[] row : ids) lengths.add(model.text().poolIndex(row, 0, row.length));
+            assertTrue(lengths.size() >= 3, "the fixture captions have several lengths: " + lengths);
+            float[][] packed = model.encodeTokens(batch);
+            for (int b = 0; b < 2 * n; b++) {
+                int item = b < n ? b : 2 * n - 1 - b;
+                float[] alone = model.encodeTokens(new int[][]{ids[item]})[0];
+                assertArrayEquals(alone, packed[b], 1e-5f, "batch row " + b);
+                assertClose(java.util.Arrays.copyOfRange(ref, item * E, (item + 1) * E), packed[b], 1e-4, "batch row " + b);
+            }
+        }
+    }
+
     @Test void everyIntermediateActivationMatches() {
         Map<String, float[]> got = new HashMap<>();
         try (ClipModel model = ClipModel.loadWeights(Fixtures.path("models/tiny/hf"));
