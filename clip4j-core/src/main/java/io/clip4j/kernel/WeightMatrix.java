@@ -57,15 +57,36 @@ public final class WeightMatrix {
         return new WeightMatrix(format, cols, parts);
     }
 
-    /** W[rows, cols] rounded to BF16 (round to nearest even; NaN stays NaN), on the heap. */
+    /**
+     * W[rows, cols] rounded to BF16 (round to nearest even; NaN stays NaN), little-endian in native memory that the
+     * GC frees with the matrix. Native rather than a byte[]: the collector neither copies nor scans it, a model's
+     * hundreds of megabytes do not make the heap grow (and stay grown), and the GEMM reads it through the same
+     * native-segment code as a mapped checkpoint.
+     */
     public static WeightMatrix bf16(float[] w, int rows, int cols) {
         if ((long) rows * cols != w.length) throw new IllegalArgumentException(w.length + " values for " + rows + "×" + cols);
-        short[] h = new short[w.length];
-        for (int i = 0; i < w.length; i++) h[i] = toBf16(w[i]);
-        // a heap segment over short[] is native-order; BF16 parts are read little-endian, so store the bytes that way
-        MemorySegment seg = MemorySegment.ofArray(new byte[w.length * 2]);
-        for (int i = 0; i < h.length; i++) seg.set(I16_LE, 2L * i, h[i]);
+        MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(2L * w.length, 2);
+        for (int i = 0; i < w.length; i++) seg.set(I16_LE, 2L * i, toBf16(w[i]));
         return new WeightMatrix(Format.BF16, cols, new MemorySegment[]{seg});
+    }
+
+    /** This matrix rounded to BF16 (as {@link #bf16(float[], int, int)}), a row at a time: no float copy of the
+     *  whole matrix. */
+    public WeightMatrix toBf16() {
+        MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(2L * rows * cols, 2);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            readRow(r, 0, cols, row, 0);
+            long at = 2L * r * cols;
+            for (int c = 0; c < cols; c++) seg.set(I16_LE, at + 2L * c, toBf16(row[c]));
+        }
+        return new WeightMatrix(Format.BF16, cols, new MemorySegment[]{seg});
+    }
+
+    /** Drops the resident pages of mapped parts (they are read again from the file if used): for a matrix whose
+     *  values were copied elsewhere, so that they are not resident twice. */
+    public void unload() {
+        for (MemorySegment s : parts) if (s.isMapped()) s.unload();
     }
 
     /** float → bf16 bits, round to nearest even (the rounding of PyTorch's {@code .to(torch.bfloat16)}). */

@@ -119,7 +119,7 @@ public final class ClipModel implements AutoCloseable {
         MAPPED,
         /** float[] copies on the heap: what training needs (the trainer loads this way). */
         HEAP,
-        /** Rounded to BF16 on the heap (round to nearest even): half of F32's memory; embeddings move by about 1e-3. */
+        /** Rounded to BF16 copies in native memory (round to nearest even), each straight from the mapped file, whose pages are then dropped: half of F32's memory; embeddings move by about 1e-3. */
         BF16
     }
 
@@ -134,7 +134,8 @@ public final class ClipModel implements AutoCloseable {
     private static ClipModel open(Path dir, WeightStorage storage, java.util.function.Function<ModelConfig, Options> options) {
         io.clip4j.kernel.Warmup.startInBackground(); // compiles the kernels on the idle core while the weights load
         warnAboutSlowCollector();
-        try (Checkpoint ckpt = Checkpoint.open(dir, storage == WeightStorage.MAPPED)) {
+        // BF16 maps too: each matrix is rounded straight from the mapping, whose pages are then dropped
+        try (Checkpoint ckpt = Checkpoint.open(dir, storage != WeightStorage.HEAP)) {
             Options o = options.apply(ckpt.config());
             ClipModel m = new ClipModel(ckpt.config(), weightSource(ckpt, storage), ckpt.logitScale(), ckpt.logitBias(), dir,
                     o.tokenizerDir() != null ? o.tokenizerDir() : dir, o);
@@ -176,8 +177,11 @@ public final class ClipModel implements AutoCloseable {
             case BF16 -> new ParamSource() {
                 @Override public float[] take(String name, int... shape) { return ckpt.take(name, shape); }
                 @Override public Param matrix(String name, int... shape) {
-                    float[] v = ckpt.take(name, shape);
-                    return new Param(name, io.clip4j.kernel.WeightMatrix.bf16(v, shape[0], v.length / shape[0]), shape);
+                    Param p = ckpt.matrix(name, shape);
+                    if (p.matrix == null) return new Param(name, io.clip4j.kernel.WeightMatrix.bf16(p.data, shape[0], p.data.length / shape[0]), shape);
+                    Param rounded = new Param(name, p.matrix.toBf16(), shape);
+                    p.matrix.unload();          // resident once, as BF16 (peak RSS: the largest matrix, not the file)
+                    return rounded;
                 }
             };
         };

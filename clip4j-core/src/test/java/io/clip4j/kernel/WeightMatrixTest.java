@@ -86,6 +86,20 @@ class WeightMatrixTest {
         assertEquals(8, m.byteSize());
     }
 
+    /** Rounding a (mapped, multi-part) matrix row by row gives the bits of rounding its float copy. */
+    @Test void toBf16OfAMatrixEqualsBf16OfItsFloats() {
+        SplittableRandom r = new SplittableRandom(8);
+        float[] w = rand(r, 9 * 13, -3f, 3f);
+        for (WeightMatrix.Format f : WeightMatrix.Format.values()) {
+            WeightMatrix m = encode(w, 13, f, 3, 3, 3);
+            WeightMatrix rounded = m.toBf16();
+            assertEquals(WeightMatrix.Format.BF16, rounded.format);
+            assertArrayEquals(WeightMatrix.bf16(m.toFloats(), 9, 13).toFloats(), rounded.toFloats(), f.toString());
+            m.unload();                                    // not mapped: nothing to drop, values unchanged
+            assertArrayEquals(rounded(w, f), m.toFloats(), f.toString());
+        }
+    }
+
     @Test void gemmOverAWeightMatrixEqualsTheFloatArrayBitForBit() {
         SplittableRandom r = new SplittableRandom(2);
         // rows: gemv (≤ 3), small-N transposed path (< OC, ≤ 384), packed path; channel counts with tails of 6 and of NR
