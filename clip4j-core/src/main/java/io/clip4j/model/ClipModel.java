@@ -427,6 +427,8 @@ public final class ClipModel implements AutoCloseable {
         }
         int E = embedDim();
         float[] out = new float[B * E];
+        // several captions: let the kernel warm-up finish first (one caption runs sooner without waiting)
+        if (B >= 4) io.clip4j.kernel.Warmup.awaitIfRunning(3000);
         Workspace ws = borrow();
         try {
             text.forward(out, flat, B, L, ws, trace);
