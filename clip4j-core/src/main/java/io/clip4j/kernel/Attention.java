@@ -33,7 +33,16 @@ final class Attention {
     private static final Scratch<Workspace> WS = new Scratch<>(Workspace::new);
 
     static void attention(float[] out, float[] qkv, int B, int T, int C, int H, boolean causal, int[] validKeys) {
+        attention(out, null, qkv, B, T, C, H, causal, validKeys);
+    }
+
+    /**
+     * As above, also saving the attention weights when probs is not null: probs[B,H,T,T], row (b·H + h)·T + t holding
+     * softmax(q_t·kᵀ·D^-½) over the keys t sees and 0 at every other key (what a backward pass needs).
+     */
+    static void attention(float[] out, float[] probs, float[] qkv, int B, int T, int C, int H, boolean causal, int[] validKeys) {
         if (B < 0 || T < 0 || H <= 0 || C % H != 0) throw new IllegalArgumentException("C=" + C + " is not divisible by H=" + H);
+        if (probs != null && probs.length < (long) B * H * T * T) throw new IllegalArgumentException("probs too short");
         if (qkv.length < (long) B * T * 3 * C) throw new IllegalArgumentException("qkv too short");
         if (out.length < (long) B * T * C) throw new IllegalArgumentException("out too short");
         if (validKeys != null && validKeys.length < B) throw new IllegalArgumentException("validKeys shorter than B");
@@ -42,7 +51,7 @@ final class Attention {
         long macs = 2L * B * H * T * T * D;
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
         Parallel.forEach(B * H, threads, task -> head(out, qkv, T, C, D, task / H * T, task % H, causal,
-                validKeys == null ? T : Math.max(0, Math.min(T, validKeys[task / H]))));
+                validKeys == null ? T : Math.max(0, Math.min(T, validKeys[task / H])), probs, task * T * T));
     }
 
     /**
@@ -67,27 +76,31 @@ final class Attention {
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
         Parallel.forEach(B * H, threads, task -> {
             int b = task / H, T = offsets[b + 1] - offsets[b];
-            head(out, qkv, T, C, D, offsets[b], task % H, causal, T);
+            head(out, qkv, T, C, D, offsets[b], task % H, causal, T, null, 0);
         });
     }
 
     private static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }
 
     /** Head h of the sequence whose T tokens are rows [row0, row0 + T) of qkv and out; keys: visible key count. */
-    private static void head(float[] out, float[] qkv, int T, int C, int D, int row0, int h, boolean causal, int keys) {
+    /** probs (may be null): where to save this head's T × T attention weights, from pOff. */
+    private static void head(float[] out, float[] qkv, int T, int C, int D, int row0, int h, boolean causal, int keys,
+                             float[] probs, int pOff) {
         if (keys == 0) {                                   // nothing to attend to: zero output rows
             for (int t = 0; t < T; t++) Arrays.fill(out, (row0 + t) * C + h * D, (row0 + t) * C + h * D + D, 0f);
+            if (probs != null) Arrays.fill(probs, pOff, pOff + T * T, 0f);
             return;
         }
         Workspace ws = WS.take();
         try {
-            head(out, qkv, T, C, D, row0, h, causal, keys, ws);
+            head(out, qkv, T, C, D, row0, h, causal, keys, ws, probs, pOff);
         } finally {
             WS.give(ws);
         }
     }
 
-    private static void head(float[] out, float[] qkv, int T, int C, int D, int row0, int h, boolean causal, int keys, Workspace ws) {
+    private static void head(float[] out, float[] qkv, int T, int C, int D, int row0, int h, boolean causal, int keys, Workspace ws,
+                             float[] probs, int pOff) {
         final int MR = Gemm.MR, NR = Gemm.NR;
         int C3 = 3 * C;
         int rowBase = row0 * C3;
@@ -135,6 +148,11 @@ final class Attention {
             for (int t = i0; t < i0 + MR; t++) {
                 int L = t >= T ? 0 : causal ? Math.min(t + 1, keys) : keys;
                 softmaxRow(sc, t * Tn, L, width, scale);
+                if (probs != null && t < T) {
+                    int n = Math.min(width, T);                 // the row is 0 past L, up to width
+                    System.arraycopy(sc, t * Tn, probs, pOff + t * T, n);
+                    Arrays.fill(probs, pOff + t * T + n, pOff + (t + 1) * T, 0f);
+                }
             }
             for (int q = 0; q < dpan; q++)
                 Gemm.kernel(sc, i0 * Tn, Tn, vp, q * keys * NR, lmax, ob, q * NR, Dn, Gemm.ZEROS, 0, 0);

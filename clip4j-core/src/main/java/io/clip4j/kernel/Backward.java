@@ -241,34 +241,11 @@ public final class Backward {
     /**
      * Forward of {@link Ops#attention} that saves the softmax weights probs[B,H,T,T] (row (b,h,t) holds the weights over
      * keys s; with causal, entries s > t are 0). qkv[B,T,3C] = (q | k | v) per token, heads of D = C/H columns;
-     * out[B,T,C] = concat_h softmax(q·kᵀ·D^-½ + mask)·v.
+     * out[B,T,C] = concat_h softmax(q·kᵀ·D^-½ + mask)·v. The inference kernel ({@link Attention}: the GEMM
+     * micro-kernel for q·kᵀ and P·v, a vectorised softmax), copying each row of weights out as it goes.
      */
     public static void attentionForward(float[] out, float[] probs, float[] qkv, int B, int T, int C, int H, boolean causal) {
-        int D = C / H, C3 = 3 * C;
-        float scale = (float) (1.0 / Math.sqrt(D));
-        parallelFor(B * H, (long) T * T * D * 2, (lo, hi) -> {
-            for (int bh = lo; bh < hi; bh++) {
-                int b = bh / H, h = bh % H;
-                for (int t = 0; t < T; t++) {
-                    int q = (b * T + t) * C3 + h * D, p = (bh * T + t) * T;
-                    int last = causal ? t : T - 1;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int s = 0; s <= last; s++) {
-                        float dot = dot(qkv, q, qkv, (b * T + s) * C3 + C + h * D, D) * scale;
-                        probs[p + s] = dot;
-                        if (dot > max) max = dot;
-                    }
-                    float sum = 0f;
-                    for (int s = 0; s <= last; s++) { float e = (float) Math.exp(probs[p + s] - max); probs[p + s] = e; sum += e; }
-                    float inv = 1f / sum;
-                    for (int s = 0; s <= last; s++) probs[p + s] *= inv;
-                    for (int s = last + 1; s < T; s++) probs[p + s] = 0f;
-                    int o = (b * T + t) * C + h * D;
-                    for (int d = 0; d < D; d++) out[o + d] = 0f;
-                    for (int s = 0; s <= last; s++) axpy(probs[p + s], qkv, (b * T + s) * C3 + 2 * C + h * D, out, o, D);
-                }
-            }
-        });
+        Attention.attention(out, probs, qkv, B, T, C, H, causal, null);
     }
 
     /**
