@@ -1,7 +1,5 @@
 package io.clip4j.kernel;
 
-import static io.clip4j.kernel.Backward.axpy;
-import static io.clip4j.kernel.Backward.dot;
 import static io.clip4j.kernel.Backward.parallelFor;
 
 /**
@@ -18,7 +16,9 @@ import static io.clip4j.kernel.Backward.parallelFor;
  * tokens carry, they contribute nothing to dqkv.
  *
  * <p>Same conventions as {@link Backward}: flat row-major arrays, backward accumulates, threads take disjoint
- * (b, h) pairs and every sum runs in a fixed order (results do not depend on the thread count).
+ * (b, h) pairs and every sum runs in a fixed order (results do not depend on the thread count). Both directions
+ * run on the GEMM micro-kernel: the forward is the inference kernel ({@link Attention}, which saves the weights),
+ * the backward five small matrix products per (b, h).
  */
 public final class PaddedAttention {
     private PaddedAttention() {}
@@ -34,30 +34,8 @@ public final class PaddedAttention {
      */
     public static void forward(float[] out, float[] probs, float[] qkv, int B, int T, int C, int H, boolean causal, int[] validKeys) {
         if (validKeys != null && validKeys.length < B) throw new IllegalArgumentException("validKeys shorter than B");
-        int D = C / H, C3 = 3 * C;
-        float scale = (float) (1.0 / Math.sqrt(D));
-        parallelFor(B * H, (long) T * T * D * 2, (lo, hi) -> {
-            for (int bh = lo; bh < hi; bh++) {
-                int b = bh / H, h = bh % H, valid = valid(validKeys, b, T);
-                for (int t = 0; t < T; t++) {
-                    int q = (b * T + t) * C3 + h * D, p = (bh * T + t) * T, o = (b * T + t) * C + h * D;
-                    int last = Math.min(causal ? t : T - 1, valid - 1);
-                    for (int d = 0; d < D; d++) out[o + d] = 0f;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int s = 0; s <= last; s++) {
-                        float dot = dot(qkv, q, qkv, (b * T + s) * C3 + C + h * D, D) * scale;
-                        probs[p + s] = dot;
-                        if (dot > max) max = dot;
-                    }
-                    float sum = 0f;
-                    for (int s = 0; s <= last; s++) { float e = (float) Math.exp(probs[p + s] - max); probs[p + s] = e; sum += e; }
-                    float inv = last < 0 ? 0f : 1f / sum;
-                    for (int s = 0; s <= last; s++) probs[p + s] *= inv;
-                    for (int s = Math.max(last + 1, 0); s < T; s++) probs[p + s] = 0f;
-                    for (int s = 0; s <= last; s++) axpy(probs[p + s], qkv, (b * T + s) * C3 + 2 * C + h * D, out, o, D);
-                }
-            }
-        });
+        // the inference kernel, which already masks keys at validKeys[b] and computes every query row
+        Attention.attention(out, probs, qkv, B, T, C, H, causal, validKeys);
     }
 
     /**
@@ -74,31 +52,64 @@ public final class PaddedAttention {
     public static void backward(float[] dqkv, float[] dout, float[] qkv, float[] probs, int B, int T, int C, int H,
                                 boolean causal, int[] validKeys) {
         if (validKeys != null && validKeys.length < B) throw new IllegalArgumentException("validKeys shorter than B");
-        int D = C / H, C3 = 3 * C;
+        int D = C / H;
         float scale = (float) (1.0 / Math.sqrt(D));
-        parallelFor(B * H, (long) T * T * D * 4, (lo, hi) -> {
-            float[] dz = new float[T];
-            for (int bh = lo; bh < hi; bh++) {
-                int b = bh / H, h = bh % H, valid = valid(validKeys, b, T);
-                for (int t = 0; t < valid; t++) {
-                    int p = (bh * T + t) * T, o = (b * T + t) * C + h * D, q = (b * T + t) * C3 + h * D;
-                    int last = Math.min(causal ? t : T - 1, valid - 1);
-                    float sum = 0f;
-                    for (int s = 0; s <= last; s++) {
-                        int v = (b * T + s) * C3 + 2 * C + h * D;
-                        float dp = dot(dout, o, qkv, v, D);
-                        axpy(probs[p + s], dout, o, dqkv, v, D);       // dv[s] += P[t,s]·dout[t]
-                        dz[s] = dp;
-                        sum += probs[p + s] * dp;
-                    }
-                    for (int s = 0; s <= last; s++) {
-                        float g = probs[p + s] * (dz[s] - sum) * scale;
-                        int k = (b * T + s) * C3 + C + h * D;
-                        axpy(g, qkv, k, dqkv, q, D);                    // dq[t] += g·k[s]
-                        axpy(g, qkv, q, dqkv, k, D);                    // dk[s] += g·q[t]
-                    }
-                }
+        // per (b, h), as matrix products over contiguous copies (the forward GEMM, one thread per head):
+        //   dP = dO·Vᵀ [T,T];  dV = Pᵀ·dO;  dZ = P ∘ (dP − rowsum(P ∘ dP)) · D^-½;  dQ = dZ·K;  dK = dZᵀ·Q
+        // with the rows t ≥ valid of P and dO zeroed (padded queries feed nothing; masked keys already have P = 0)
+        parallelFor(B * H, (long) T * T * D * 8, (lo, hi) -> Parallel.withMaxThreads(1, () -> {
+            HeadScratch w = new HeadScratch(T, D);
+            for (int bh = lo; bh < hi; bh++) headBackward(dqkv, dout, qkv, probs, T, C, D, bh / H, bh % H, bh, valid(validKeys, bh / H, T), scale, w);
+        }));
+    }
+
+    /** Per-task buffers of {@link #headBackward}: [T,D] operands and [T,T] weight matrices. */
+    private static final class HeadScratch {
+        final float[] q, k, v, dO, dQ, dK, dV, p, pT, dP, dZ, dZT;
+
+        HeadScratch(int T, int D) {
+            q = new float[T * D]; k = new float[T * D]; v = new float[T * D]; dO = new float[T * D];
+            dQ = new float[T * D]; dK = new float[T * D]; dV = new float[T * D];
+            p = new float[T * T]; pT = new float[T * T]; dP = new float[T * T]; dZ = new float[T * T]; dZT = new float[T * T];
+        }
+    }
+
+    private static void headBackward(float[] dqkv, float[] dout, float[] qkv, float[] probs, int T, int C, int D,
+                                     int b, int h, int bh, int valid, float scale, HeadScratch w) {
+        if (valid == 0) return;
+        int C3 = 3 * C;
+        for (int t = 0; t < T; t++) {
+            int src = (b * T + t) * C3 + h * D;
+            System.arraycopy(qkv, src, w.q, t * D, D);
+            System.arraycopy(qkv, src + C, w.k, t * D, D);
+            System.arraycopy(qkv, src + 2 * C, w.v, t * D, D);
+            if (t < valid) {
+                System.arraycopy(dout, (b * T + t) * C + h * D, w.dO, t * D, D);
+                System.arraycopy(probs, (bh * T + t) * T, w.p, t * T, T);
+            } else {
+                java.util.Arrays.fill(w.dO, t * D, (t + 1) * D, 0f);
+                java.util.Arrays.fill(w.p, t * T, (t + 1) * T, 0f);
             }
-        });
+        }
+        Ops.matmul(w.dP, w.dO, w.v, null, T, D, T);                 // dP[t,s] = dO[t]·v[s]
+        Backward.transpose(w.pT, w.p, T, T);
+        Ops.matmulKMajor(w.dV, w.pT, w.dO, null, T, T, D);          // dV[s] = Σ_t P[t,s]·dO[t]
+        for (int t = 0; t < T; t++) {
+            int r = t * T;
+            float sum = 0f;
+            for (int s = 0; s < T; s++) sum += w.p[r + s] * w.dP[r + s];
+            for (int s = 0; s < T; s++) w.dZ[r + s] = w.p[r + s] * (w.dP[r + s] - sum) * scale;
+        }
+        Ops.matmulKMajor(w.dQ, w.dZ, w.k, null, T, T, D);           // dQ[t] = Σ_s dZ[t,s]·k[s]
+        Backward.transpose(w.dZT, w.dZ, T, T);
+        Ops.matmulKMajor(w.dK, w.dZT, w.q, null, T, T, D);          // dK[s] = Σ_t dZ[t,s]·q[t]
+        for (int t = 0; t < T; t++) {
+            int dst = (b * T + t) * C3 + h * D;
+            for (int d = 0; d < D; d++) {
+                dqkv[dst + d] += w.dQ[t * D + d];
+                dqkv[dst + C + d] += w.dK[t * D + d];
+                dqkv[dst + 2 * C + d] += w.dV[t * D + d];
+            }
+        }
     }
 }
