@@ -95,11 +95,13 @@ def timings_path(stdout):
 class Clip4j(Tool):
     """`clip4j embed`; threads=None: its default thread count, else -Dclip4j.threads=N via CLIP4J_JAVA_OPTS."""
 
-    def __init__(self, launcher, model, batch, threads=None, modes=MODES):
+    def __init__(self, launcher, model, batch, threads=None, modes=MODES, weights=None):
         name = "clip4j" if threads is None else f"clip4j-t{threads}"
         label = "clip4j" if threads is None else f"clip4j, {threads} thread{'s' if threads > 1 else ''}"
+        if weights:
+            name, label = f"{name}-{weights}", f"{label}, --weights {weights}"
         super().__init__(name, label, modes)
-        self.launcher, self.model, self.batch, self.threads = launcher, model, batch, threads
+        self.launcher, self.model, self.batch, self.threads, self.weights = launcher, model, batch, threads, weights
         self.env = None
         if threads is not None:
             self.env = dict(os.environ)
@@ -110,6 +112,8 @@ class Clip4j(Tool):
     def command(self, mode, wl, out_dir, rep, stdout):
         cmd = [self.launcher, "embed", "--model", self.model, "--batch-size", str(self.batch),
                "--timings", timings_path(stdout)]
+        if self.weights:
+            cmd += ["--weights", self.weights]
         if mode in ("full", "images"):
             for p in wl["images"]:
                 cmd += ["--image", p]
@@ -281,7 +285,8 @@ def summarise(tool: Tool, runs: list, n_images: int, n_texts: int) -> dict:
         s["captions_per_s"] = rate(n_texts, "texts")
     if "full" in tool.modes:
         s["whole_items_per_s"] = stat([(n_images + n_texts) / r["full"]["wall_s"] for r in runs])
-    s["startup_load_s"] = s["base_wall_s"]
+    if "base" in tool.modes:
+        s["startup_load_s"] = s["base_wall_s"]
     # The tool's own view (in-process timers, --timings), per mode: every numeric field's statistics.
     by_mode = {}
     for mode in tool.modes:
@@ -492,8 +497,12 @@ def issue_table(res) -> list:
     c = med(c4.get("full_peak_rss_mb")) if c4 else None
     b = best(fp32, "full_peak_rss_mb", False)
     t = med(b["full_peak_rss_mb"]) if b else None
+    c16 = S.get("clip4j-bf16")
+    c16 = med(c16.get("full_peak_rss_mb")) if c16 else None
     row("peak RSS, ViT-B/32 inference (whole process, all inputs; clip4j / PyTorch)", "≤ 0.6×", "<=", 0.6,
-        c / t if c and t else None, clip4j=f"{c:.0f} MB" if c else "n/a",
+        c / t if c and t else None,
+        clip4j=(f"{c:.0f} MB" if c else "n/a")
+               + (f"; --weights bf16: {c16:.0f} MB = {c16 / t:.2f}×" if c16 and t else ""),
         torch=f"{t:.0f} MB ({cfg_of(b)})" if t else "n/a", reason="not measured")
 
     tr = res.get("train") or {}
@@ -755,6 +764,8 @@ def main():
             tools.append(Clip4j(args.clip4j, model, args.batch_size, 1, ("images", "base")))
             if default_threads != 2:
                 tools.append(Clip4j(args.clip4j, model, args.batch_size, 2, ("images", "base")))
+        # BF16 weight storage: memory and agreement, all inputs
+        tools.append(Clip4j(args.clip4j, model, args.batch_size, modes=("full",), weights="bf16"))
     tools += [TorchEmbed(model, args.batch_size, t, "fp32") for t in threads]
     bf16_note = ""
     if args.bf16 == "auto":
@@ -806,6 +817,9 @@ def main():
                 continue
             raw[tool.name].append(rec)
 
+    # the raw measurements first, so that nothing measured is lost if a later step fails
+    with open(os.path.join(args.out, "raw.json"), "w") as f:
+        json.dump({"raw": raw, "failures": failures}, f, indent=1, default=str)
     summary = {t.name: summarise(t, raw[t.name], len(images), len(texts))
                for t in tools if raw[t.name]}
 
@@ -841,6 +855,8 @@ def main():
     ref = f"torch-fp32-t{threads[0]}"
     if "clip4j" in summary and ref in summary:
         cos[f"clip4j vs PyTorch fp32"] = cosines(full("clip4j"), full(ref))
+    if "clip4j-bf16" in summary and ref in summary:
+        cos[f"clip4j --weights bf16 vs PyTorch fp32"] = cosines(full("clip4j-bf16"), full(ref))
     if ref in summary:
         for t in tools:
             if t.name != ref and t.name.startswith("torch") and "full" in t.modes and t.name in summary:

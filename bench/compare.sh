@@ -15,7 +15,8 @@
 #   4. the workload: N images (fixture photos + emoji) and N captions (bench/make_workload.py)
 #   5. bench/compare.py: R repeats of clip4j and PyTorch (fp32 at each thread count, bf16 autocast
 #      unless this torch's bf16 matmul is pathologically slow (--bf16 auto), captions with batches
-#      cut to the longest caption, clip4j at 1 thread unless --no-threads1), medians, ratios,
+#      cut to the longest caption, clip4j at 1 thread unless --no-threads1, clip4j --weights bf16 on all
+#      inputs for its memory and agreement), medians, ratios,
 #      embedding agreement; then (unless --no-gemm) the GEMM peak (JMH GemmBench, 1 thread) and the
 #      forward-only image encode (bench/EncodeBench.java); the "Issue table" of the performance
 #      targets (the training row reads bench/out/train_results.json, written by train_compare.sh)

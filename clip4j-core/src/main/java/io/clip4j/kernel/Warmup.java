@@ -95,7 +95,7 @@ public final class Warmup {
             Ops.matmul(out, x, m, bias, 8, C, 3 * D, null);
             Ops.matmul(out, x, m, null, 1, C, 3 * D, null);
             if (r % 2 == 0) Ops.matmul(out, wide, smallMatrix, null, smallN, smallC, smallOC, null);
-            else Ops.matmul(out, wide, w, bias, smallN, smallC, smallOC);
+            else Ops.matmul(out, wide, w, bias, smallN, smallC, smallOC, acts[r % acts.length]);
             // what a batch of captions runs most, on tiny shapes: small-N products and per-sequence attention. Their
             // loops are short, so it is the number of calls that has to reach C2's thresholds, and quickly
             for (int i = 0; i < 6; i++) {
@@ -108,6 +108,8 @@ public final class Warmup {
             Ops.attention(att, qkv, B, T, D, H, r % 2 == 1, validKeys);
             Ops.addInPlace(out, x, N * C);
             Ops.activation(acts[r % acts.length], out, N * C);
+            // and with a scalar tail (threads split the small-N route's channels at multiples of 6, not of the vector)
+            Ops.activation(acts[(r + 1) % acts.length], out, 13);
         }
     }
 
