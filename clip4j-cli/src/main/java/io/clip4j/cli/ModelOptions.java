@@ -21,8 +21,8 @@ final class ModelOptions {
 
     @Option(names = "--weights", paramLabel = "mapped|heap|bf16", converter = WeightsConverter.class,
             description = {"How the weight matrices are held (default: mapped). mapped: read in place from the memory-mapped",
-                    "checkpoint (fastest load, least memory; same results as heap); heap: float copies; bf16: rounded to",
-                    "bfloat16 copies (half of float's memory; embeddings move by about 1e-3)."})
+                    "checkpoint (fastest load; same results as heap); heap: float copies; bf16: rounded to bfloat16,",
+                    "held once at half of float's bytes (least memory; cosine to the float embeddings about 0.99998)."})
     ClipModel.WeightStorage weights = ClipModel.WeightStorage.MAPPED;
 
     static final class WeightsConverter implements picocli.CommandLine.ITypeConverter<ClipModel.WeightStorage> {

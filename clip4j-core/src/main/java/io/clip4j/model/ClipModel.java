@@ -119,7 +119,7 @@ public final class ClipModel implements AutoCloseable {
         MAPPED,
         /** float[] copies on the heap: what training needs (the trainer loads this way). */
         HEAP,
-        /** Rounded to BF16 copies in native memory (round to nearest even), each straight from the mapped file, whose pages are then dropped: half of F32's memory; embeddings move by about 1e-3. */
+        /** Rounded to BF16 copies in native memory (round to nearest even), each straight from the mapped file, whose pages are then dropped: half of F32's memory; cosine to the F32 embeddings about 0.99998 on ViT-B/32. */
         BF16
     }
 
