@@ -801,21 +801,24 @@ def main():
     raw = {t.name: [] for t in tools}
     failures = {}
     for rep in range(args.repeats):
-        for tool in tools:
-            if tool.name in failures:
-                continue
-            rec = {}
-            try:
-                for mode in tool.modes:
-                    rec[mode] = tool.run(mode, wl, runs_dir, rep)
+        # Mode by mode, every configuration back to back (the tools' runs of one mode minutes apart at most, so the
+        # machine's drift hits them alike), in reversed order every other repeat (no tool always runs first).
+        order = tools if rep % 2 == 0 else list(reversed(tools))
+        recs = {t.name: {} for t in tools}
+        for mode in MODES:
+            for tool in order:
+                if tool.name in failures or mode not in tool.modes:
+                    continue
+                try:
+                    r = recs[tool.name][mode] = tool.run(mode, wl, runs_dir, rep)
                     print(f"[rep {rep + 1}/{args.repeats}] {tool.label:<40} {mode:<6} "
-                          f"{rec[mode]['wall_s']:7.2f} s  {rec[mode]['peak_rss_mb'] or 0:7.0f} MB",
-                          file=sys.stderr, flush=True)
-            except RuntimeError as e:
-                failures[tool.name] = str(e)
-                print(f"{tool.label} failed: {e}", file=sys.stderr)
-                continue
-            raw[tool.name].append(rec)
+                          f"{r['wall_s']:7.2f} s  {r['peak_rss_mb'] or 0:7.0f} MB", file=sys.stderr, flush=True)
+                except RuntimeError as e:
+                    failures[tool.name] = str(e)
+                    print(f"{tool.label} failed: {e}", file=sys.stderr)
+        for tool in tools:
+            if tool.name not in failures:
+                raw[tool.name].append(recs[tool.name])
 
     # the raw measurements first, so that nothing measured is lost if a later step fails
     with open(os.path.join(args.out, "raw.json"), "w") as f:
