@@ -82,8 +82,8 @@ final class Attention {
 
     private static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }
 
-    /** Head h of the sequence whose T tokens are rows [row0, row0 + T) of qkv and out; keys: visible key count. */
-    /** probs (may be null): where to save this head's T × T attention weights, from pOff. */
+    /** Head h of the sequence whose T tokens are rows [row0, row0 + T) of qkv and out; keys: visible key count;
+     *  probs (may be null): where to save this head's T × T attention weights, from pOff. */
     private static void head(float[] out, float[] qkv, int T, int C, int D, int row0, int h, boolean causal, int keys,
                              float[] probs, int pOff) {
         if (keys == 0) {                                   // nothing to attend to: zero output rows

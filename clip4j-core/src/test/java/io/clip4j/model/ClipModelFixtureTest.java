@@ -78,29 +78,31 @@ class ClipModelFixtureTest {
         }
     }
 
-    /** The text early stop (running only up to the last pooling position) against full-length runs. */
-    @Test void textEarlyStopEqualsTheFullSequence() {
+    /** The small fixture model's text side: the model, the fixture strings' token ids, their reference features. */
+    private interface SmallText { void check(ClipModel model, int[][] ids, float[] ref, int E); }
+
+    private static void withSmallText(SmallText body) {
         try (ClipModel model = ClipModel.loadWeights(Fixtures.path("models/small/hf"));
              SafeTensors exp = SafeTensors.open(Fixtures.path("models/small/expected.safetensors"))) {
-            int[][] ids = ids(exp);
-            float[] ref = exp.floats("text_features");
-            int E = model.embedDim();
+            body.check(model, ids(exp), exp.floats("text_features"), model.embedDim());
+        }
+    }
+
+    /** The text early stop (running only up to the last pooling position) against full-length runs. */
+    @Test void textEarlyStopEqualsTheFullSequence() {
+        withSmallText((model, ids, ref, E) -> {
             for (int b = 0; b < ids.length; b++) {
                 float[] early = model.encodeTokens(new int[][]{ids[b]})[0];
                 float[] full = model.encodeTokens(new int[][]{ids[b]}, (n, d, s) -> { })[0]; // a trace forces all 77 positions
                 assertArrayEquals(full, early, 1e-5f, "item " + b);
                 assertClose(java.util.Arrays.copyOfRange(ref, b * E, (b + 1) * E), early, 1e-4, "item " + b);
             }
-        }
+        });
     }
 
     /** Captions of different lengths in one batch are packed without padding; each gets what it gets alone. */
     @Test void packedBatchOfMixedLengthsEqualsEachCaptionAlone() {
-        try (ClipModel model = ClipModel.loadWeights(Fixtures.path("models/small/hf"));
-             SafeTensors exp = SafeTensors.open(Fixtures.path("models/small/expected.safetensors"))) {
-            int[][] ids = ids(exp);
-            float[] ref = exp.floats("text_features");
-            int E = model.embedDim();
+        withSmallText((model, ids, ref, E) -> {
             // the fixture strings twice over, in two orders, so the batch mixes short and long captions
             int n = ids.length;
             int[][] batch = new int[2 * n][];
@@ -115,7 +117,7 @@ class ClipModelFixtureTest {
                 assertArrayEquals(alone, packed[b], 1e-5f, "batch row " + b);
                 assertClose(java.util.Arrays.copyOfRange(ref, item * E, (item + 1) * E), packed[b], 1e-4, "batch row " + b);
             }
-        }
+        });
     }
 
     @Test void everyIntermediateActivationMatches() {
