@@ -64,6 +64,14 @@ public final class ImagePreprocessor {
         return t;
     }
 
+    /**
+     * A copy of the table [channel][8-bit sample value] → the float ToTensor + Normalize give it. The tensor of an
+     * image is this table applied to its {@link #resizedRgb} pixels.
+     */
+    public float[][] normalisationTable() {
+        return new float[][]{lut[0].clone(), lut[1].clone(), lut[2].clone()};
+    }
+
     /** Decodes and preprocesses a file: CHW float32, {@code 3 × height × width}. */
     public float[] apply(Path file) {
         return apply(decoder.decode(file));

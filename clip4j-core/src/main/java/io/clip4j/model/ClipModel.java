@@ -42,6 +42,8 @@ public final class ClipModel implements AutoCloseable {
     private final Path dir;
     private final Path tokenizerDir;
     private final ImagePreprocessor preprocessor;
+    /** The preprocessor's [channel][8-bit value] → normalised float table (null for NaFlex). */
+    private final float[][] pixelTable;
     private final NaFlexPreprocessor naflex;
     private volatile Tokenizer tokenizer;
     private volatile java.util.concurrent.CompletableFuture<Tokenizer> tokenizerLoad;
@@ -82,10 +84,12 @@ public final class ClipModel implements AutoCloseable {
                     io.clip4j.image.Resample.Filter.BILINEAR, new float[]{.5f, .5f, .5f}, new float[]{.5f, .5f, .5f}, 1.0 / 255,
                     io.clip4j.image.ImageDecoder.defaults());
             this.preprocessor = null;
+            this.pixelTable = null;
         } else {
             this.naflex = null;
             PreprocessConfig pre = options.preprocess() != null ? options.preprocess() : preprocessConfig(dir, config);
             this.preprocessor = ImagePreprocessor.fromConfig(pre);
+            this.pixelTable = preprocessor.normalisationTable();
         }
     }
 
@@ -336,11 +340,12 @@ public final class ClipModel implements AutoCloseable {
             NaFlexPreprocessor.Patches p = naflex.apply(image);
             return new ImageInput(p.values(), p.gridH(), p.gridW());
         }
-        float[] px = preprocessor.apply(image);
-        int per = 3 * config.vision().imageSize() * config.vision().imageSize();
-        if (px.length != per) throw new Clip4jException("preprocessing " + name + " gave " + px.length + " values, the model takes " + per
-                + " (check preprocessor_config.json's sizes against the model's image_size)");
-        return ImageInput.pixels(px);
+        // kept as the 8-bit image (a quarter of the floats' memory); the encoder normalises each pixel as it reads it
+        ImagePreprocessor.Rgb rgb = preprocessor.resizedRgb(image);
+        int S = config.vision().imageSize();
+        if (rgb.width() != S || rgb.height() != S) throw new Clip4jException("preprocessing " + name + " gave a " + rgb.width() + "×" + rgb.height()
+                + " image, the model takes " + S + "×" + S + " (check preprocessor_config.json's sizes against the model's image_size)");
+        return ImageInput.pixels(rgb, pixelTable);
     }
 
     /** Unnormalised features for preprocessed images (one forward pass). */
@@ -358,10 +363,7 @@ public final class ClipModel implements AutoCloseable {
             }
             return encode(new ImageBatch(values, B, M, grids), null);
         }
-        int per = inputs.get(0).values().length;
-        float[] pixels = new float[B * per];
-        for (int b = 0; b < B; b++) System.arraycopy(inputs.get(b).values(), 0, pixels, b * per, per);
-        return encode(ImageBatch.pixels(pixels, B), null);
+        return encode(ImageBatch.pixels(inputs.toArray(ImageInput[]::new)), null);
     }
 
     /**
@@ -397,8 +399,8 @@ public final class ClipModel implements AutoCloseable {
         int B = batch.batch(), E = embedDim();
         if (!batch.isPatches()) {
             int S = config.vision().imageSize();
-            if (batch.values().length < (long) B * 3 * S * S) {
-                throw new IllegalArgumentException("pixels hold " + batch.values().length + " values, " + B + " images of " + S + "² need " + (long) B * 3 * S * S);
+            if (!batch.holdsPixels(S)) {
+                throw new IllegalArgumentException("the batch does not hold " + B + " images of " + S + "×" + S + " pixels");
             }
         }
         float[] out = new float[B * E];

@@ -76,16 +76,9 @@ public final class SiglipVisionTower implements ImageEncoder {
             if (batch.isPatches()) throw new IllegalArgumentException("this image tower takes pixels, not NaFlex patches");
             int S = config.imageSize(), G = config.grid();
             T = G * G;
-            float[] pixels = batch.values(), patches = ws.get(PATCHES, B * T * K);
             x = ws.get(X, B * T * D);
-            // patches[b, gy·G+gx, (ch·P + py)·P + px] = pixels[b, ch, gy·P + py, gx·P + px]
-            for (int b = 0; b < B; b++) for (int gy = 0; gy < G; gy++) for (int gx = 0; gx < G; gx++) {
-                int row = ((b * G + gy) * G + gx) * K;
-                for (int ch = 0; ch < 3; ch++) for (int py = 0; py < P; py++) {
-                    System.arraycopy(pixels, ((b * 3 + ch) * S + gy * P + py) * S + gx * P, patches, row + (ch * P + py) * P, P);
-                }
-            }
-            Linear.matmul(x, patches, patchWeight, patchBias.data, B * T, K, D, null);
+            // x[b, g] = patch g of image b · Wpatchᵀ + bias
+            PatchEmbedding.embed(x, T, 0, batch, S, P, patchWeight, patchBias.data, D, ws, PATCHES, TMP);
             float[] pos = positionEmbedding.data;
             for (int b = 0; b < B; b++) for (int i = 0, base = b * T * D; i < T * D; i++) x[base + i] += pos[i];
         }

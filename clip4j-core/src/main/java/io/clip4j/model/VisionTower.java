@@ -15,8 +15,7 @@ import java.util.List;
  * CLIP's image tower (ViT). For B images pixels[B,3,S,S] (normalised, CHW):
  * patches[B·G², 3·P·P] → ·Wpatchᵀ → [B,G²,C]; prepend the class embedding → x[B,T=G²+1,C]; + position embedding;
  * ln_pre; blocks (no mask); ln_post on the class token → [B,C]; · Wprojᵀ → [B,E].
- * The patch embedding is the conv weight [C,3,P,P] read as a [C, 3·P·P] matrix: a stride-P conv over
- * non-overlapping patches is that matmul with each patch flattened in (channel, row, column) order.
+ * The patch embedding is a matmul over flattened patches ({@link PatchEmbedding}).
  */
 public final class VisionTower implements ImageEncoder {
     public final VisionConfig config;
@@ -38,38 +37,37 @@ public final class VisionTower implements ImageEncoder {
         projection = new Linear(src.matrix("visual_projection.weight", projectionDim, C), null);
     }
 
-    // workspace slots (blocks use 4..7)
+    // workspace slots (blocks use 4..6)
     private static final int X = 0, PATCHES = 1, TMP = 2, POOLED = 3;
 
     @Override public void forward(float[] out, ImageBatch batch, Workspace ws, Trace trace) {
         if (batch.isPatches()) throw new IllegalArgumentException("CLIP's image tower takes pixels, not NaFlex patches");
-        forward(out, batch.values(), batch.batch(), ws, trace);
+        forwardPixels(out, batch, ws, trace);
     }
 
     /** out[B,E] = projected image features (unnormalised) for pixels[B,3,S,S]. */
     public void forward(float[] out, float[] pixels, int B, Workspace ws, Trace trace) {
+        forward(out, ImageBatch.pixels(pixels, B), ws, trace);
+    }
+
+    private void forwardPixels(float[] out, ImageBatch batch, Workspace ws, Trace trace) {
         int S = config.imageSize(), P = config.patchSize(), G = config.grid(), C = config.tower().hiddenSize();
-        int T = config.numPositions(), K = 3 * P * P, N = B * T;
-        float[] patches = ws.get(PATCHES, B * G * G * K), x = ws.get(X, N * C), tmp = ws.get(TMP, N * C);
-        // patches[b, gy·G+gx, (ch·P + py)·P + px] = pixels[b, ch, gy·P + py, gx·P + px]
-        for (int b = 0; b < B; b++) for (int gy = 0; gy < G; gy++) for (int gx = 0; gx < G; gx++) {
-            int row = ((b * G + gy) * G + gx) * K;
-            for (int ch = 0; ch < 3; ch++) for (int py = 0; py < P; py++) {
-                System.arraycopy(pixels, ((b * 3 + ch) * S + gy * P + py) * S + gx * P, patches, row + (ch * P + py) * P, P);
-            }
+        int B = batch.batch(), T = config.numPositions(), N = B * T;
+        float[] x = ws.get(X, N * C);
+        // x[b, 1+g] = patch g of image b · Wpatchᵀ
+        PatchEmbedding.embed(x, T, 1, batch, S, P, patchWeight, null, C, ws, PATCHES, TMP);
+        if (trace != null) {
+            float[] patchEmbeds = new float[B * G * G * C];
+            for (int b = 0; b < B; b++) System.arraycopy(x, (b * T + 1) * C, patchEmbeds, b * G * G * C, G * G * C);
+            trace.record("vision.patch_embeds", patchEmbeds, B, G * G, C);
         }
-        Linear.matmul(tmp, patches, patchWeight, null, B * G * G, K, C, null);
-        Trace.put(trace, "vision.patch_embeds", tmp, B * G * G * C, B, G * G, C);
-        // x[b,0] = class + pos[0];  x[b,1+g] = patch_g + pos[1+g]
+        // x[b,0] = class;  then x[b,t] += pos[t]
         float[] pos = positionEmbedding.data, cls = classEmbedding.data;
-        for (int b = 0; b < B; b++) {
-            int base = b * T * C;
-            for (int c = 0; c < C; c++) x[base + c] = cls[c];
-            System.arraycopy(tmp, b * G * G * C, x, base + C, G * G * C);
-            if (trace != null && b == B - 1) Trace.put(trace, "vision.with_class_token", x, N * C, B, T, C);
-        }
+        for (int b = 0; b < B; b++) System.arraycopy(cls, 0, x, b * T * C, C);
+        Trace.put(trace, "vision.with_class_token", x, N * C, B, T, C);
         for (int b = 0; b < B; b++) for (int i = 0, base = b * T * C; i < T * C; i++) x[base + i] += pos[i];
         Trace.put(trace, "vision.embeddings", x, N * C, B, T, C);
+        float[] tmp = ws.get(TMP, N * C);
         lnPre.forward(tmp, x, N);
         System.arraycopy(tmp, 0, x, 0, N * C);
         Trace.put(trace, "vision.ln_pre", x, N * C, B, T, C);
