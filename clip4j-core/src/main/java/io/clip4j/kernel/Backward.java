@@ -42,8 +42,8 @@ public final class Backward {
 
     /**
      * From about this many multiply-adds on, the two products go through the tuned forward GEMM with its weight
-     * operand packed K-major ({@link Ops#matmulKMajor}); only dout is transposed for dweight, O(N·OC) moves against
-     * O(N·C·OC) multiply-adds.
+     * operand packed K-major ({@link Ops#matmulKMajor}); for dweight, dout is read K-major as it lies
+     * ({@link Gemm#matmulTransposedA}), so nothing is transposed.
      */
     static long gemmPathMinMacs = 1L << 21;   // not final: the tests force either path
 
@@ -54,8 +54,9 @@ public final class Backward {
      *   dweight[OC,C] += dout[N,OC]ᵀ · inp[N,C]           = matmul(doutᵀ[OC,N], inpᵀ[C,N])
      *   dbias[OC]     += Σ_n dout[n,:]
      * </pre>
-     * Any of dinp, dweight, dbias may be null. Large products run on the forward GEMM after transposing its operands
-     * (per-thread scratch, reused); small ones on {@link #gemmAcc} (Vector API fma tiles, threaded over output rows).
+     * Any of dinp, dweight, dbias may be null. Large products run on the forward GEMM, reading the operands in the
+     * order they lie (per-thread scratch for the product, reused); small ones on {@link #gemmAcc} (Vector API fma
+     * tiles, threaded over output rows).
      */
     public static void matmulBackward(float[] dinp, float[] dweight, float[] dbias,
                                       float[] dout, float[] inp, float[] weight, int N, int C, int OC) {
@@ -74,9 +75,8 @@ public final class Backward {
         if (dweight != null) {
             if (gemm) {
                 Scratch s = SCRATCH.get();
-                float[] doutT = s.a = grow(s.a, OC * N), tmp = s.c = grow(s.c, OC * C);
-                transpose(doutT, dout, N, OC);
-                Ops.matmulKMajor(tmp, doutT, inp, null, OC, N, C);      // inp[N,C] is inpᵀ K-major
+                float[] tmp = s.c = grow(s.c, OC * C);
+                Gemm.matmulTransposedA(tmp, dout, inp, null, OC, N, C);  // dout[N,OC] is doutᵀ K-major, inp[N,C] K-major
                 addInto(dweight, tmp, OC * C);
             } else {
                 // dweight(i=o, j=c) += Σ_{k=n} dout[n·OC + o] · inp[n·C + c]
@@ -93,8 +93,8 @@ public final class Backward {
         }
     }
 
-    /** Transposed operands and the product, per calling thread; grown on demand and kept (reused every step). */
-    private static final class Scratch { float[] a = new float[0], c = new float[0]; }
+    /** The product, per calling thread; grown on demand and kept (reused every step). */
+    private static final class Scratch { float[] c = new float[0]; }
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }

@@ -95,15 +95,70 @@ final class Gemm {
      */
     static void matmulKMajor(float[] out, float[] inp, float[] wKN, float[] bias, int N, int C, int OC, Activation act) {
         checkLen(wKN, (long) C * OC, "weight");
-        matmul(out, inp, null, null, wKN, bias, N, C, OC, act);
+        matmul(out, inp, false, null, null, wKN, bias, N, C, OC, act);
     }
 
     private static void matmul(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act) {
-        matmul(out, inp, w, wm, null, bias, N, C, OC, act);
+        matmul(out, inp, false, w, wm, null, bias, N, C, OC, act);
     }
 
-    /** The weight is w (float[] [OC,C]), wm, or wKN (float[] [C,OC], only for the packed path): exactly one non-null. */
-    private static void matmul(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] wKN, float[] biasOrNull, int N, int C, int OC, Activation act) {
+    /**
+     * out[N,OC] = inpT[C,N]ᵀ · wKN[C,OC] + bias: both operands K-major (the reduction index runs over the rows of
+     * both), as a weight gradient dW[OC,C] = Σ_n dout[n,OC]ᵀ · inp[n,C] has them. The input is packed once into
+     * MR-row panels (see {@link #packAPanels}: six-float runs copied, where a transpose moves single floats), which
+     * the micro-kernel then streams. Results equal {@link #matmulKMajor} on the transposed input bit for bit when
+     * that takes its packed path; this one always does.
+     */
+    static void matmulTransposedA(float[] out, float[] inpT, float[] wKN, float[] bias, int N, int C, int OC) {
+        checkLen(wKN, (long) C * OC, "weight");
+        checkLen(inpT, (long) C * N, "inp");
+        Workspace ws = WS.take();
+        try {
+            int panels = (N + MR - 1) / MR;
+            if (ws.inPack.length < panels * MR * C) ws.inPack = new float[panels * MR * C];
+            packAPanels(ws.inPack, inpT, N, C);
+            matmul(out, ws.inPack, true, null, null, wKN, bias, N, C, OC, Activation.NONE);
+        } finally {
+            WS.give(ws);
+        }
+    }
+
+    /**
+     * Packs A = inpTᵀ [N,C] (inpT [C,N]) in panels of MR rows, each cut into the GEMM's K blocks, each block its MR
+     * rows of kc values one after another, as the micro-kernel reads A (rows past N zero):
+     * ap[q·C·MR + k0·MR + r·kc + (k − k0)] = inpT[k·N + q·MR + r] for k in the block [k0, k0 + kc).
+     * Each k reads MR neighbouring values of inpT's row k, where a full transpose reads one. Threaded over panels;
+     * k in short runs, so that the rows of inpT a run reads stay in L1 while the panels of a task are written.
+     */
+    static void packAPanels(float[] ap, float[] inpT, int N, int C) {
+        int panels = (N + MR - 1) / MR;
+        Parallel.forRange(panels, (long) N * C < PARALLEL_MIN_MACS / 8 ? 1 : TASKS_PER_THREAD * Parallel.parallelism(), (q0, q1) -> {
+            for (int kb = 0, ke; kb < C; kb = ke) {
+                int k0 = kb / KC * KC, kc = Math.min(KC, C - k0);
+                ke = Math.min(Math.min(C, k0 + KC), kb + 64);   // runs of 64 k within one K block
+                for (int q = q0; q < q1; q++) {
+                    int row0 = q * MR, rows = Math.min(MR, N - row0), blk = q * C * MR + k0 * MR + (kb - k0);
+                    if (rows == MR) {
+                        for (int k = kb, src = kb * N + row0, dst = blk; k < ke; k++, src += N, dst++) {
+                            ap[dst] = inpT[src]; ap[dst + kc] = inpT[src + 1]; ap[dst + 2 * kc] = inpT[src + 2];
+                            ap[dst + 3 * kc] = inpT[src + 3]; ap[dst + 4 * kc] = inpT[src + 4]; ap[dst + 5 * kc] = inpT[src + 5];
+                        }
+                    } else {
+                        for (int k = kb, dst = blk; k < ke; k++, dst++) {
+                            for (int r = 0; r < MR; r++) ap[dst + r * kc] = r < rows ? inpT[k * N + row0 + r] : 0f;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * The weight is w (float[] [OC,C]), wm, or wKN (float[] [C,OC], only for the packed path): exactly one non-null.
+     * inpPanels: inp is packed in MR-row panels by {@link #packAPanels} (only with wKN).
+     */
+    private static void matmul(float[] out, float[] inp, boolean inpPanels, float[] w, WeightMatrix wm, float[] wKN, float[] biasOrNull,
+                               int N, int C, int OC, Activation act) {
         if (N < 0 || C < 0 || OC < 0) throw new IllegalArgumentException("negative shape");
         checkLen(out, (long) N * OC, "out");
         checkLen(inp, (long) N * C, "inp");
@@ -119,18 +174,18 @@ final class Gemm {
         float[] bias = biasOrNull != null ? biasOrNull : zeroBias(OC);
         long macs = (long) N * C * OC;
         int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
-        if (wKN != null && (N <= GEMV_N || (N <= SMALL_N && N < OC))) {
+        if (wKN != null && !inpPanels && (N <= GEMV_N || (N <= SMALL_N && N < OC))) {
             // the few-row paths read weight rows: give them the [OC,C] weight
             float[] t = new float[C * OC];
             Backward.transpose(t, wKN, C, OC);
-            matmul(out, inp, t, null, null, bias, N, C, OC, act);
+            matmul(out, inp, false, t, null, null, bias, N, C, OC, act);
             return;
         }
-        if (N <= GEMV_N) {
+        if (N <= GEMV_N && !inpPanels) {
             gemv(out, inp, w, wm, bias, N, C, OC, act, threads);
             return;
         }
-        if (N <= SMALL_N && N < OC) {
+        if (N <= SMALL_N && N < OC && !inpPanels) {
             matmulSmallN(out, inp, w, wm, bias, N, C, OC, act, threads);
             return;
         }
@@ -153,7 +208,7 @@ final class Gemm {
         }
         final int ct = colTasks, rt = rowTasks;
         if (ct * rt == 1) {
-            tile(out, inp, w, wm, wKN, bias, N, C, OC, act, 0, N, 0, panels);
+            tile(out, inp, inpPanels, w, wm, wKN, bias, N, C, OC, act, 0, N, 0, panels);
             return;
         }
         Parallel.forEach(ct * rt, threads, task -> {
@@ -161,7 +216,7 @@ final class Gemm {
             int p0 = (int) ((long) panels * ci / ct), p1 = (int) ((long) panels * (ci + 1) / ct);
             int rowPanels = (N + MR - 1) / MR;
             int r0 = (int) ((long) rowPanels * ri / rt) * MR, r1 = Math.min(N, (int) ((long) rowPanels * (ri + 1) / rt) * MR);
-            tile(out, inp, w, wm, wKN, bias, N, C, OC, act, r0, r1, p0, p1);
+            tile(out, inp, inpPanels, w, wm, wKN, bias, N, C, OC, act, r0, r1, p0, p1);
         });
     }
 
@@ -331,7 +386,7 @@ final class Gemm {
     }
 
     /** Rows [r0,r1) × panels [p0,p1) (panel p = channels p·NR .. p·NR+NR), the whole K range, in column blocks of NC. */
-    private static void tile(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] wKN, float[] bias, int N, int C, int OC, Activation act,
+    private static void tile(float[] out, float[] inp, boolean inpPanels, float[] w, WeightMatrix wm, float[] wKN, float[] bias, int N, int C, int OC, Activation act,
                              int r0, int r1, int p0, int p1) {
         Workspace ws = WS.take();
         try {
@@ -355,11 +410,13 @@ final class Gemm {
                                 int mr = Math.min(MR, i1 - i);
                                 if (mr == MR && ncols == NR) {
                                     int cOff = i * OC + col0;
-                                    if (!first) kernel(inp, i * C + k0, C, bp, bOff, kc, out, cOff, OC, out, cOff, OC);
-                                    else kernel(inp, i * C + k0, C, bp, bOff, kc, out, cOff, OC, bias, col0, 0);
+                                    // A's rows: in inp, or in a packed panel's K block (MR rows of kc)
+                                    int aOff = inpPanels ? i / MR * C * MR + k0 * MR : i * C + k0, lda = inpPanels ? kc : C;
+                                    if (!first) kernel(inp, aOff, lda, bp, bOff, kc, out, cOff, OC, out, cOff, OC);
+                                    else kernel(inp, aOff, lda, bp, bOff, kc, out, cOff, OC, bias, col0, 0);
                                     if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
                                 } else {
-                                    edge(ws, inp, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
+                                    edge(ws, inp, inpPanels, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
                                 }
                             }
                         }
@@ -431,17 +488,18 @@ final class Gemm {
     }
 
     /** A tile with fewer than MR rows or NR columns: compute the full tile into scratch, then merge the valid part. */
-    private static void edge(Workspace ws, float[] inp, int i, int mr, int C, int k0, int kc, int bOff,
+    private static void edge(Workspace ws, float[] inp, boolean inpPanels, int i, int mr, int C, int k0, int kc, int bOff,
                              float[] out, int OC, int col0, int ncols, float[] bias, boolean first, boolean last, Activation act) {
         float[] a = inp;
         int aOff = i * C + k0, lda = C;
-        if (mr < MR) {
+        if (mr < MR || inpPanels) {
             a = ws.aTail();
             aOff = 0;
             lda = kc;
             for (int r = 0; r < MR; r++) {
-                if (r < mr) System.arraycopy(inp, (i + r) * C + k0, a, r * kc, kc);
-                else java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+                if (r >= mr) java.util.Arrays.fill(a, r * kc, r * kc + kc, 0f);
+                else if (!inpPanels) System.arraycopy(inp, (i + r) * C + k0, a, r * kc, kc);
+                else System.arraycopy(inp, i / MR * C * MR + k0 * MR + r * kc, a, r * kc, kc);
             }
         }
         float[] ct = ws.cTile;

@@ -65,12 +65,12 @@ public final class PaddedAttention {
 
     /** Per-task buffers of {@link #headBackward}: [T,D] operands and [T,T] weight matrices. */
     private static final class HeadScratch {
-        final float[] q, k, v, dO, dQ, dK, dV, p, pT, dP, dZ, dZT;
+        final float[] q, k, v, dO, dQ, dK, dV, p, dP, dZ;
 
         HeadScratch(int T, int D) {
             q = new float[T * D]; k = new float[T * D]; v = new float[T * D]; dO = new float[T * D];
             dQ = new float[T * D]; dK = new float[T * D]; dV = new float[T * D];
-            p = new float[T * T]; pT = new float[T * T]; dP = new float[T * T]; dZ = new float[T * T]; dZT = new float[T * T];
+            p = new float[T * T]; dP = new float[T * T]; dZ = new float[T * T];
         }
     }
 
@@ -92,8 +92,7 @@ public final class PaddedAttention {
             }
         }
         Ops.matmul(w.dP, w.dO, w.v, null, T, D, T);                 // dP[t,s] = dO[t]·v[s]
-        Backward.transpose(w.pT, w.p, T, T);
-        Ops.matmulKMajor(w.dV, w.pT, w.dO, null, T, T, D);          // dV[s] = Σ_t P[t,s]·dO[t]
+        Gemm.matmulTransposedA(w.dV, w.p, w.dO, null, T, T, D);      // dV[s] = Σ_t P[t,s]·dO[t]
         for (int t = 0; t < T; t++) {
             int r = t * T;
             float sum = 0f;
@@ -101,8 +100,7 @@ public final class PaddedAttention {
             for (int s = 0; s < T; s++) w.dZ[r + s] = w.p[r + s] * (w.dP[r + s] - sum) * scale;
         }
         Ops.matmulKMajor(w.dQ, w.dZ, w.k, null, T, T, D);           // dQ[t] = Σ_s dZ[t,s]·k[s]
-        Backward.transpose(w.dZT, w.dZ, T, T);
-        Ops.matmulKMajor(w.dK, w.dZT, w.q, null, T, T, D);          // dK[s] = Σ_t dZ[t,s]·q[t]
+        Gemm.matmulTransposedA(w.dK, w.dZ, w.q, null, T, T, D);      // dK[s] = Σ_t dZ[t,s]·q[t]
         for (int t = 0; t < T; t++) {
             int dst = (b * T + t) * C3 + h * D;
             for (int d = 0; d < D; d++) {

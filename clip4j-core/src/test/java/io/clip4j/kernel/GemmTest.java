@@ -46,6 +46,37 @@ class GemmTest {
         }
     }
 
+    @Test void kMajorInputEqualsTheTransposedInputBitForBit() {
+        SplittableRandom r = new SplittableRandom(12);
+        // row and channel tails, several K blocks (C > KC), one tile, fewer rows than a tile, few rows
+        int[][] shapes = {{500, 64, 100}, {1030, 300, 47}, {400, 1100, 33}, {64, 16, 15}, {2, 20, 30}, {100, 40, 300},
+                {385, 2100, 16}, {5, 3, 7}, {6, 16, 16}, {192, 8320, 64}};
+        for (int[] s : shapes) {
+            int N = s[0], C = s[1], OC = s[2];
+            float[] inp = rand(r, N * C, -1f, 1f), wKN = rand(r, C * OC, -1f, 1f), bias = rand(r, OC, -1f, 1f);
+            float[] inpT = new float[C * N];
+            for (int n = 0; n < N; n++) for (int k = 0; k < C; k++) inpT[k * N + n] = inp[n * C + k];
+            for (float[] b : new float[][]{bias, null}) {
+                float[] ref = new float[N * OC], got = new float[N * OC];
+                java.util.Arrays.fill(got, 12345f);
+                Gemm.matmulTransposedA(got, inpT, wKN, b, N, C, OC);
+                String what = "N=" + N + " C=" + C + " OC=" + OC + " bias=" + (b != null);
+                boolean packedPath = N > Gemm.GEMV_N && !(N <= Gemm.SMALL_N && N < OC);
+                if (packedPath) {
+                    // the same tiles and K blocks as matmulKMajor's packed path: the same bits
+                    Ops.matmulKMajor(ref, inp, wKN, b, N, C, OC);
+                    assertArrayEquals(ref, got, what);
+                } else {
+                    // matmulKMajor takes its few-row routes here (another summation order): compare with the reference
+                    float[] w = new float[OC * C];
+                    for (int k = 0; k < C; k++) for (int o = 0; o < OC; o++) w[o * C + k] = wKN[k * OC + o];
+                    ScalarOps.matmul(ref, inp, w, b, N, C, OC, Activation.NONE);
+                    assertClose(ref, got, N * OC, TOL, what);
+                }
+            }
+        }
+    }
+
     @Test void edgeShapes() {
         SplittableRandom r = new SplittableRandom(1);
         int[][] shapes = {
