@@ -3,6 +3,8 @@ package io.clip4j.kernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * Backward kernels (and the few forwards that must save state for them), llm.c style: plain functions over flat
  * row-major float arrays, shapes in the signatures. Each backward is the adjoint of a forward in {@link Ops}.
@@ -60,14 +62,32 @@ public final class Backward {
      */
     public static void matmulBackward(float[] dinp, float[] dweight, float[] dbias,
                                       float[] dout, float[] inp, float[] weight, int N, int C, int OC) {
+        matmulBackward(dinp, true, dweight, dbias, dout, inp, weight, N, C, OC);
+    }
+
+    /**
+     * As {@link #matmulBackward(float[], float[], float[], float[], float[], float[], int, int, int)}, but
+     * dinp[N,C] = dout · weight is written, not added: for a dinp that would otherwise be zeroed first. On the GEMM
+     * path the product then goes straight into dinp. dweight and dbias still accumulate.
+     */
+    public static void matmulBackwardSetInput(float[] dinp, float[] dweight, float[] dbias,
+                                              float[] dout, float[] inp, float[] weight, int N, int C, int OC) {
+        matmulBackward(dinp, false, dweight, dbias, dout, inp, weight, N, C, OC);
+    }
+
+    private static void matmulBackward(float[] dinp, boolean addToDinp, float[] dweight, float[] dbias,
+                                       float[] dout, float[] inp, float[] weight, int N, int C, int OC) {
         boolean gemm = (long) N * C * OC >= gemmPathMinMacs;
         if (dinp != null) {
-            if (gemm) {
+            if (gemm && !addToDinp) {
+                Ops.matmulKMajor(dinp, dout, weight, null, N, OC, C);    // weight[OC,C] is weightᵀ K-major
+            } else if (gemm) {
                 Scratch s = SCRATCH.get();
                 float[] tmp = s.c = grow(s.c, N * C);
-                Ops.matmulKMajor(tmp, dout, weight, null, N, OC, C);    // weight[OC,C] is weightᵀ K-major
+                Ops.matmulKMajor(tmp, dout, weight, null, N, OC, C);
                 addInto(dinp, tmp, N * C);
             } else {
+                if (!addToDinp) java.util.Arrays.fill(dinp, 0, N * C, 0f);
                 // dinp(i=n, j=c) += Σ_{k=o} dout[n·OC + o] · weight[o·C + c]
                 parallelFor(N, (long) OC * C, (lo, hi) -> gemmAcc(dinp, C, dout, OC, 1, weight, C, lo, hi, OC, C));
             }
@@ -190,18 +210,21 @@ public final class Backward {
      */
     public static void layerNormForward(float[] out, float[] mean, float[] rstd, float[] inp, float[] gamma, float[] beta,
                                         int N, int C, float eps) {
-        for (int n = 0; n < N; n++) {
-            int off = n * C;
-            double s = 0;
-            for (int c = 0; c < C; c++) s += inp[off + c];
-            float m = (float) (s / C);
-            double v = 0;
-            for (int c = 0; c < C; c++) { double d = inp[off + c] - m; v += d * d; }
-            float r = (float) (1.0 / Math.sqrt(v / C + eps));
-            mean[n] = m;
-            rstd[n] = r;
-            for (int c = 0; c < C; c++) out[off + c] = (inp[off + c] - m) * r * gamma[c] + beta[c];
-        }
+        // rows are independent: threaded over rows, the same values as one thread
+        parallelFor(N, 4L * C, (lo, hi) -> {
+            for (int n = lo; n < hi; n++) {
+                int off = n * C;
+                double s = 0;
+                for (int c = 0; c < C; c++) s += inp[off + c];
+                float m = (float) (s / C);
+                double v = 0;
+                for (int c = 0; c < C; c++) { double d = inp[off + c] - m; v += d * d; }
+                float r = (float) (1.0 / Math.sqrt(v / C + eps));
+                mean[n] = m;
+                rstd[n] = r;
+                for (int c = 0; c < C; c++) out[off + c] = (inp[off + c] - m) * r * gamma[c] + beta[c];
+            }
+        });
     }
 
     /**
@@ -215,25 +238,43 @@ public final class Backward {
      */
     public static void layerNormBackward(float[] dinp, float[] dgamma, float[] dbeta, float[] dout, float[] inp,
                                          float[] gamma, float[] mean, float[] rstd, int N, int C) {
-        for (int n = 0; n < N; n++) {
-            int off = n * C;
-            float m = mean[n], r = rstd[n];
-            double gMean = 0, gxMean = 0;
-            for (int c = 0; c < C; c++) {
-                float xh = (inp[off + c] - m) * r;
-                float g = dout[off + c] * gamma[c];
-                gMean += g;
-                gxMean += (double) g * xh;
+        // dgamma, dbeta: sums over rows, threaded over channels; each channel adds its rows in order (the same values
+        // for any thread count); first, so that dout is read before any of dinp is written
+        // (sums kept in task-local copies while the rows go by: neighbouring tasks' channels share cache lines)
+        if (dgamma != null || dbeta != null) parallelFor(C, 3L * N, (lo, hi) -> {
+            float[] sg = dgamma != null ? Arrays.copyOfRange(dgamma, lo, hi) : null;
+            float[] sb = dbeta != null ? Arrays.copyOfRange(dbeta, lo, hi) : null;
+            for (int n = 0; n < N; n++) {
+                int off = n * C;
+                float m = mean[n], r = rstd[n];
+                for (int c = lo; c < hi; c++) {
+                    float d = dout[off + c];
+                    if (sg != null) sg[c - lo] += d * ((inp[off + c] - m) * r);
+                    if (sb != null) sb[c - lo] += d;
+                }
             }
-            float gm = (float) (gMean / C), gxm = (float) (gxMean / C);
-            for (int c = 0; c < C; c++) {
-                float xh = (inp[off + c] - m) * r;
-                float d = dout[off + c];
-                if (dgamma != null) dgamma[c] += d * xh;
-                if (dbeta != null) dbeta[c] += d;
-                if (dinp != null) dinp[off + c] += r * (d * gamma[c] - gm - xh * gxm);
+            if (sg != null) System.arraycopy(sg, 0, dgamma, lo, hi - lo);
+            if (sb != null) System.arraycopy(sb, 0, dbeta, lo, hi - lo);
+        });
+        // dinp: rows are independent, threaded over rows
+        if (dinp != null) parallelFor(N, 8L * C, (lo, hi) -> {
+            for (int n = lo; n < hi; n++) {
+                int off = n * C;
+                float m = mean[n], r = rstd[n];
+                double gMean = 0, gxMean = 0;
+                for (int c = 0; c < C; c++) {
+                    float xh = (inp[off + c] - m) * r;
+                    float g = dout[off + c] * gamma[c];
+                    gMean += g;
+                    gxMean += (double) g * xh;
+                }
+                float gm = (float) (gMean / C), gxm = (float) (gxMean / C);
+                for (int c = 0; c < C; c++) {
+                    float xh = (inp[off + c] - m) * r;
+                    dinp[off + c] += r * (dout[off + c] * gamma[c] - gm - xh * gxm);
+                }
             }
-        }
+        });
     }
 
     // ------------------------------------------------------------------------------------------------- attention

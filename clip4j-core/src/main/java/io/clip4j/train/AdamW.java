@@ -1,5 +1,6 @@
 package io.clip4j.train;
 
+import io.clip4j.kernel.Parallel;
 import io.clip4j.nn.Param;
 
 import java.util.IdentityHashMap;
@@ -75,6 +76,9 @@ public final class AdamW implements Optimizer {
         state.put(p, s);
     }
 
+    /** Tensors from this many elements on are updated by several threads. */
+    private static final int PARALLEL_MIN = 1 << 15;
+
     @Override public void step(Gradients grads, double lr) {
         float b1 = (float) beta1, b2 = (float) beta2, omb1 = (float) (1 - beta1), omb2 = (float) (1 - beta2), epsf = (float) eps;
         for (ParamGroup group : groups) {
@@ -85,16 +89,21 @@ public final class AdamW implements Optimizer {
                 double bc1 = 1 - Math.pow(beta1, s.t), bc2 = 1 - Math.pow(beta2, s.t);
                 float negStepSize = (float) -(lr / bc1), bc2Sqrt = (float) Math.sqrt(bc2);
                 float[] w = p.data, g = grads.of(p), m = s.m, v = s.v;
-                for (int i = 0; i < w.length; i++) {
-                    float gi = g[i];
-                    float wi = w[i] * decay;
-                    float mi = Math.fma(gi, omb1, m[i] * b1);
-                    float vi = Math.fma(omb2 * gi, gi, v[i] * b2);
-                    float denom = (float) Math.sqrt(vi) / bc2Sqrt + epsf;
-                    w[i] = wi + (negStepSize * mi) / denom;
-                    m[i] = mi;
-                    v[i] = vi;
-                }
+                // element-wise: threaded over index ranges for large tensors, the same values as one thread
+                Parallel.RangeBody update = (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) {
+                        float gi = g[i];
+                        float wi = w[i] * decay;
+                        float mi = Math.fma(gi, omb1, m[i] * b1);
+                        float vi = Math.fma(omb2 * gi, gi, v[i] * b2);
+                        float denom = (float) Math.sqrt(vi) / bc2Sqrt + epsf;
+                        w[i] = wi + (negStepSize * mi) / denom;
+                        m[i] = mi;
+                        v[i] = vi;
+                    }
+                };
+                if (w.length < PARALLEL_MIN) update.run(0, w.length);
+                else Parallel.forRange(w.length, 4 * Parallel.parallelism(), update);
             }
         }
     }

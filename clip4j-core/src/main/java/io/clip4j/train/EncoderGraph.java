@@ -115,22 +115,18 @@ final class EncoderGraph {
         for (int l = layers - 1; l >= 0; l--) {
             Block bk = encoder.blocks[l];
             // MLP branch: x' = m + fc2(act(fc1(ln2(m))))
-            zero(dg, N * I);
-            Backward.matmulBackward(dg, grads.of(bk.fc2.weight), grads.of(bk.fc2.bias), dx, g[l], bk.fc2.weight.data, N, I, C);
+            Backward.matmulBackwardSetInput(dg, grads.of(bk.fc2.weight), grads.of(bk.fc2.bias), dx, g[l], bk.fc2.weight.data, N, I, C);
             zero(df, N * I);
             activationBackward(activation, df, f[l], dg, N * I);
-            zero(dh, N * C);
-            Backward.matmulBackward(dh, grads.of(bk.fc1.weight), grads.of(bk.fc1.bias), df, h2[l], bk.fc1.weight.data, N, C, I);
+            Backward.matmulBackwardSetInput(dh, grads.of(bk.fc1.weight), grads.of(bk.fc1.bias), df, h2[l], bk.fc1.weight.data, N, C, I);
             Backward.layerNormBackward(dx, grads.of(bk.ln2.weight), grads.of(bk.ln2.bias), dh, mid[l], bk.ln2.weight.data,
                     mean2[l], rstd2[l], N, C);                               // dx is now d loss / d m
             // attention branch: m = x + out_proj(attention(qkv(ln1(x))))
-            zero(datt, N * C);
-            Backward.matmulBackward(datt, grads.of(bk.outProj.weight), grads.of(bk.outProj.bias), dx, att[l], bk.outProj.weight.data, N, C, C);
+            Backward.matmulBackwardSetInput(datt, grads.of(bk.outProj.weight), grads.of(bk.outProj.bias), dx, att[l], bk.outProj.weight.data, N, C, C);
             zero(dqkv, N * 3 * C);
             if (validKeys == null) Backward.attentionBackward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal);
             else PaddedAttention.backward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal, validKeys);
-            zero(dh, N * C);
-            Backward.matmulBackward(dh, grads.of(bk.qkv.weight), grads.of(bk.qkv.bias), dqkv, h1[l], bk.qkv.weight.data, N, C, 3 * C);
+            Backward.matmulBackwardSetInput(dh, grads.of(bk.qkv.weight), grads.of(bk.qkv.bias), dqkv, h1[l], bk.qkv.weight.data, N, C, 3 * C);
             Backward.layerNormBackward(dx, grads.of(bk.ln1.weight), grads.of(bk.ln1.bias), dh, res[l], bk.ln1.weight.data,
                     mean1[l], rstd1[l], N, C);                               // dx is now d loss / d x
         }

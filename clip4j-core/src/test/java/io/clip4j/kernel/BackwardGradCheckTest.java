@@ -212,6 +212,12 @@ class BackwardGradCheckTest {
                     worstI = Math.max(worstI, Math.abs(a - dinp[n * C + c]));
                 }
                 assertTrue(worstW < 1e-4 && worstI < 1e-4, "vs float64 loops: dweight " + worstW + ", dinp " + worstI);
+                // the overwriting variant: dinp written (whatever it held), dweight still accumulated
+                float[] dinpSet = new float[N * C], dwSet = new float[OC * C];
+                java.util.Arrays.fill(dinpSet, 7f);
+                Backward.matmulBackwardSetInput(dinpSet, dwSet, null, dout, inp, w, N, C, OC);
+                assertArrayEquals(dinp, dinpSet, "matmulBackwardSetInput dinp");
+                assertArrayEquals(dw, dwSet, "matmulBackwardSetInput dweight");
             }
         } finally {
             Backward.gemmPathMinMacs = keep;
@@ -235,6 +241,28 @@ class BackwardGradCheckTest {
         check("layerNorm dinp", f, in, 0, dx, R);
         check("layerNorm dgamma", f, in, 1, dg, R);
         check("layerNorm dbeta", f, in, 2, db, R);
+    }
+
+    @Test void layerNormIsThreadCountIndependent() {
+        Random r = new Random(4);
+        int N = 300, C = 200;   // enough rows and channels to be split over threads both ways
+        float[] x = rand(r, N * C, 2), g = rand(r, C, 1), b = rand(r, C, 1), dout = rand(r, N * C, 1);
+        float[][] got = new float[2][], ref = new float[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            float[] out = new float[N * C], mean = new float[N], rstd = new float[N];
+            float[] dx = rand(new Random(5), N * C, 1), dg = rand(new Random(6), C, 1), db = rand(new Random(7), C, 1);
+            Runnable run = () -> {
+                Backward.layerNormForward(out, mean, rstd, x, g, b, N, C, 1e-5f);
+                Backward.layerNormBackward(dx, dg, db, dout, x, g, mean, rstd, N, C);
+            };
+            if (pass == 0) Parallel.withMaxThreads(1, run);
+            else run.run();
+            float[] all = new float[N * C * 2 + N * 2 + C * 2];
+            int at = 0;
+            for (float[] a : new float[][]{out, mean, rstd, dx, dg, db}) { System.arraycopy(a, 0, all, at, a.length); at += a.length; }
+            (pass == 0 ? ref : got)[0] = all;
+        }
+        assertArrayEquals(ref[0], got[0], "layer norm forward and backward: same bits with 1 and " + Parallel.threads() + " threads");
     }
 
     @Test void attention() {
