@@ -238,24 +238,36 @@ public final class Backward {
      */
     public static void layerNormBackward(float[] dinp, float[] dgamma, float[] dbeta, float[] dout, float[] inp,
                                          float[] gamma, float[] mean, float[] rstd, int N, int C) {
-        // dgamma, dbeta: sums over rows, threaded over channels; each channel adds its rows in order (the same values
-        // for any thread count); first, so that dout is read before any of dinp is written
-        // (sums kept in task-local copies while the rows go by: neighbouring tasks' channels share cache lines)
-        if (dgamma != null || dbeta != null) parallelFor(C, 3L * N, (lo, hi) -> {
-            float[] sg = dgamma != null ? Arrays.copyOfRange(dgamma, lo, hi) : null;
-            float[] sb = dbeta != null ? Arrays.copyOfRange(dbeta, lo, hi) : null;
-            for (int n = 0; n < N; n++) {
-                int off = n * C;
-                float m = mean[n], r = rstd[n];
-                for (int c = lo; c < hi; c++) {
-                    float d = dout[off + c];
-                    if (sg != null) sg[c - lo] += d * ((inp[off + c] - m) * r);
-                    if (sb != null) sb[c - lo] += d;
+        // dgamma, dbeta: sums over rows, threaded over channels in one range per thread (each reads its part of every
+        // row once), each channel adding its rows in order: the same values for any thread count. Sums are kept in
+        // task-local copies (neighbouring ranges share cache lines). First, so that dout is read before any of dinp is
+        // written (dinp may be dout). The vector loop does the scalar operations lane by lane (no fma): same values.
+        if (dgamma != null || dbeta != null) {
+            int ranges = (long) N * C < MIN_CHUNK_WORK ? 1 : Math.min(Parallel.parallelism(), Math.max(1, C / (4 * L)));
+            Parallel.forRange(C, ranges, (lo, hi) -> {
+                float[] sg = Arrays.copyOfRange(dgamma != null ? dgamma : new float[C], lo, hi);
+                float[] sb = Arrays.copyOfRange(dbeta != null ? dbeta : new float[C], lo, hi);
+                int width = hi - lo, vw = S.loopBound(width);
+                for (int n = 0; n < N; n++) {
+                    int off = n * C + lo;
+                    float m = mean[n], r = rstd[n];
+                    int j = 0;
+                    for (; j < vw; j += L) {
+                        FloatVector d = FloatVector.fromArray(S, dout, off + j);
+                        FloatVector xh = FloatVector.fromArray(S, inp, off + j).sub(m).mul(r);
+                        FloatVector.fromArray(S, sg, j).add(d.mul(xh)).intoArray(sg, j);
+                        FloatVector.fromArray(S, sb, j).add(d).intoArray(sb, j);
+                    }
+                    for (; j < width; j++) {
+                        float d = dout[off + j];
+                        sg[j] += d * ((inp[off + j] - m) * r);
+                        sb[j] += d;
+                    }
                 }
-            }
-            if (sg != null) System.arraycopy(sg, 0, dgamma, lo, hi - lo);
-            if (sb != null) System.arraycopy(sb, 0, dbeta, lo, hi - lo);
-        });
+                if (dgamma != null) System.arraycopy(sg, 0, dgamma, lo, width);
+                if (dbeta != null) System.arraycopy(sb, 0, dbeta, lo, width);
+            });
+        }
         // dinp: rows are independent, threaded over rows
         if (dinp != null) parallelFor(N, 8L * C, (lo, hi) -> {
             for (int n = lo; n < hi; n++) {
