@@ -331,7 +331,10 @@ public final class ClipModel implements AutoCloseable {
     /** The decoder this model's preprocessing uses (its pixel limit, EXIF option and alpha background). */
     public ImageDecoder imageDecoder() { return naflex != null ? naflex.decoder() : preprocessor.decoder(); }
 
-    /** Decodes and preprocesses one image file as this model requires (pixels, or NaFlex patches). */
+    /**
+     * Decodes and preprocesses one image file as this model requires: the resized, cropped 8-bit RGB image with its
+     * normalisation table (a quarter of the floats' memory; {@link ImageInput#values()} expands it), or NaFlex patches.
+     */
     public ImageInput preprocess(Path file) { return preprocess(imageDecoder().decode(file), file.toString()); }
 
     /** Preprocesses a decoded image as this model requires ({@code name} for error messages). */
