@@ -86,23 +86,27 @@ public final class ImagePreprocessor {
     public float[] apply(PilImage image) {
         Rgb rgb = resizedRgb(image);
         float[] out = new float[3 * rgb.width() * rgb.height()];
-        toTensor(rgb, out, 0);
+        toTensor(rgb, lut, out, 0);
         return out;
     }
 
     /** Preprocesses into {@code dst} at {@code offset} (for batches); returns the number of floats written. */
     public int applyInto(PilImage image, float[] dst, int offset) {
         Rgb rgb = resizedRgb(image);
-        return toTensor(rgb, dst, offset);
+        return toTensor(rgb, lut, dst, offset);
     }
 
-    private int toTensor(Rgb rgb, float[] dst, int offset) {
+    /**
+     * ToTensor + Normalize of an 8-bit image through a {@link #normalisationTable}: dst[offset + ch·h·w + i] =
+     * table[ch][pixel i's sample of ch] (CHW). Returns the number of floats written.
+     */
+    public static int toTensor(Rgb rgb, float[][] table, float[] dst, int offset) {
         int hw = rgb.width() * rgb.height();
         if (offset < 0 || dst.length - offset < 3 * hw) {
             throw new IllegalArgumentException("destination too small: need " + 3 * hw + " floats at offset " + offset);
         }
         byte[] p = rgb.pixels();
-        float[] l0 = lut[0], l1 = lut[1], l2 = lut[2];
+        float[] l0 = table[0], l1 = table[1], l2 = table[2];
         for (int i = 0; i < hw; i++) {
             dst[offset + i] = l0[p[3 * i] & 0xFF];
             dst[offset + hw + i] = l1[p[3 * i + 1] & 0xFF];

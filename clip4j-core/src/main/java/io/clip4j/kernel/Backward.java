@@ -25,20 +25,6 @@ public final class Backward {
 
     // ------------------------------------------------------------------------------------------------- threads
 
-    /** Below about this many multiply-adds per chunk, splitting work over threads costs more than it saves. */
-    private static final long MIN_CHUNK_WORK = 1L << 16;
-
-    /**
-     * Runs body over [0, n) in contiguous chunks on the shared {@link Parallel} pool (serially when the work,
-     * n · workPerItem multiply-adds, is small). Each index is handled by exactly one chunk.
-     */
-    static void parallelFor(int n, long workPerItem, Parallel.RangeBody body) {
-        if (n <= 0) return;
-        long chunksByWork = Math.max(1, (long) n * Math.max(1, workPerItem) / MIN_CHUNK_WORK);
-        int chunks = (int) Math.min(Math.min(n, 4L * Parallel.parallelism()), chunksByWork);
-        if (chunks <= 1) body.run(0, n);
-        else Parallel.forRange(n, chunks, body);
-    }
 
     // ------------------------------------------------------------------------------------------------- matmul
 
@@ -87,9 +73,9 @@ public final class Backward {
                 Ops.matmulKMajor(tmp, dout, weight, null, N, OC, C);
                 addInto(dinp, tmp, N * C);
             } else {
-                if (!addToDinp) java.util.Arrays.fill(dinp, 0, N * C, 0f);
+                if (!addToDinp) Arrays.fill(dinp, 0, N * C, 0f);
                 // dinp(i=n, j=c) += Σ_{k=o} dout[n·OC + o] · weight[o·C + c]
-                parallelFor(N, (long) OC * C, (lo, hi) -> gemmAcc(dinp, C, dout, OC, 1, weight, C, lo, hi, OC, C));
+                Parallel.forWork(N, (long) OC * C, (lo, hi) -> gemmAcc(dinp, C, dout, OC, 1, weight, C, lo, hi, OC, C));
             }
         }
         if (dweight != null) {
@@ -100,7 +86,7 @@ public final class Backward {
                 addInto(dweight, tmp, OC * C);
             } else {
                 // dweight(i=o, j=c) += Σ_{k=n} dout[n·OC + o] · inp[n·C + c]
-                parallelFor(OC, (long) N * C, (lo, hi) -> gemmAcc(dweight, C, dout, 1, OC, inp, C, lo, hi, N, C));
+                Parallel.forWork(OC, (long) N * C, (lo, hi) -> gemmAcc(dweight, C, dout, 1, OC, inp, C, lo, hi, N, C));
             }
         }
         if (dbias != null) {
@@ -123,7 +109,7 @@ public final class Backward {
     static void transpose(float[] dst, float[] src, int rows, int cols) {
         final int BS = 32;
         int blocks = (rows + BS - 1) / BS;
-        parallelFor(blocks, (long) BS * cols / 8, (lo, hi) -> {
+        Parallel.forWork(blocks, (long) BS * cols / 8, (lo, hi) -> {
             for (int rb = lo * BS; rb < Math.min(rows, hi * BS); rb += BS) {
                 int re = Math.min(rows, rb + BS);
                 for (int cb = 0; cb < cols; cb += BS) {
@@ -211,7 +197,7 @@ public final class Backward {
     public static void layerNormForward(float[] out, float[] mean, float[] rstd, float[] inp, float[] gamma, float[] beta,
                                         int N, int C, float eps) {
         // rows are independent: threaded over rows, the same values as one thread
-        parallelFor(N, 4L * C, (lo, hi) -> {
+        Parallel.forWork(N, 4L * C, (lo, hi) -> {
             for (int n = lo; n < hi; n++) {
                 int off = n * C;
                 double s = 0;
@@ -243,10 +229,10 @@ public final class Backward {
         // task-local copies (neighbouring ranges share cache lines). First, so that dout is read before any of dinp is
         // written (dinp may be dout). The vector loop does the scalar operations lane by lane (no fma): same values.
         if (dgamma != null || dbeta != null) {
-            int ranges = (long) N * C < MIN_CHUNK_WORK ? 1 : Math.min(Parallel.parallelism(), Math.max(1, C / (4 * L)));
+            int ranges = (long) N * C < Parallel.MIN_CHUNK_WORK ? 1 : Math.min(Parallel.parallelism(), Math.max(1, C / (4 * L)));
             Parallel.forRange(C, ranges, (lo, hi) -> {
-                float[] sg = Arrays.copyOfRange(dgamma != null ? dgamma : new float[C], lo, hi);
-                float[] sb = Arrays.copyOfRange(dbeta != null ? dbeta : new float[C], lo, hi);
+                float[] sg = dgamma != null ? Arrays.copyOfRange(dgamma, lo, hi) : new float[hi - lo];
+                float[] sb = dbeta != null ? Arrays.copyOfRange(dbeta, lo, hi) : new float[hi - lo];
                 int width = hi - lo, vw = S.loopBound(width);
                 for (int n = 0; n < N; n++) {
                     int off = n * C + lo;
@@ -269,7 +255,7 @@ public final class Backward {
             });
         }
         // dinp: rows are independent, threaded over rows
-        if (dinp != null) parallelFor(N, 8L * C, (lo, hi) -> {
+        if (dinp != null) Parallel.forWork(N, 8L * C, (lo, hi) -> {
             for (int n = lo; n < hi; n++) {
                 int off = n * C;
                 float m = mean[n], r = rstd[n];
@@ -328,7 +314,7 @@ public final class Backward {
     public static void probeAttentionForward(float[] out, float[] probs, float[] q, float[] kv, int B, int T, int D, int H, int[] validKeys) {
         int hd = D / H, D2 = 2 * D;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        parallelFor(B * H, (long) T * hd * 2, (lo, hi) -> {
+        Parallel.forWork(B * H, (long) T * hd * 2, (lo, hi) -> {
             for (int bh = lo; bh < hi; bh++) {
                 int b = bh / H, h = bh % H, p = bh * T, valid = validKeys == null ? T : validKeys[b];
                 float max = Float.NEGATIVE_INFINITY;
@@ -366,7 +352,7 @@ public final class Backward {
         int hd = D / H, D2 = 2 * D;
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] dqItem = new float[B * D];
-        parallelFor(B * H, (long) T * hd * 4, (lo, hi) -> {
+        Parallel.forWork(B * H, (long) T * hd * 4, (lo, hi) -> {
             float[] dz = new float[T];
             for (int bh = lo; bh < hi; bh++) {
                 int b = bh / H, h = bh % H, p = bh * T, o = b * D + h * hd, valid = validKeys == null ? T : validKeys[b];
@@ -424,7 +410,7 @@ public final class Backward {
      * operations), threaded over chunks.
      */
     public static void quickGeluBackward(float[] dinp, float[] inp, float[] dout, int n) {
-        parallelFor(n, 16, (lo, hi) -> {
+        Parallel.forWork(n, 16, (lo, hi) -> {
             int i = lo, upper = lo + Vec.S.loopBound(hi - lo);
             FloatVector one = FloatVector.broadcast(Vec.S, 1f);
             for (; i < upper; i += Vec.VL) {

@@ -1,7 +1,5 @@
 package io.clip4j.kernel;
 
-import static io.clip4j.kernel.Backward.parallelFor;
-
 /**
  * Self-attention with a key-padding mask, the forward that saves its softmax weights and its backward: the training
  * twin of {@link Ops#attention(float[], float[], int, int, int, int, boolean, int[])} for batches whose items hold
@@ -57,7 +55,7 @@ public final class PaddedAttention {
         // per (b, h), as matrix products over contiguous copies (the forward GEMM, one thread per head):
         //   dP = dO·Vᵀ [T,T];  dV = Pᵀ·dO;  dZ = P ∘ (dP − rowsum(P ∘ dP)) · D^-½;  dQ = dZ·K;  dK = dZᵀ·Q
         // with the rows t ≥ valid of P and dO zeroed (padded queries feed nothing; masked keys already have P = 0)
-        parallelFor(B * H, (long) T * T * D * 8, (lo, hi) -> Parallel.withMaxThreads(1, () -> {
+        Parallel.forWork(B * H, (long) T * T * D * 8, (lo, hi) -> Parallel.withMaxThreads(1, () -> {
             HeadScratch w = new HeadScratch(T, D);
             for (int bh = lo; bh < hi; bh++) headBackward(dqkv, dout, qkv, probs, T, C, D, bh / H, bh % H, bh, valid(validKeys, bh / H, T), scale, w);
         }));

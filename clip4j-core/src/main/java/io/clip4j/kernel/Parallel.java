@@ -72,6 +72,21 @@ public final class Parallel {
         job.await();
     }
 
+    /** Below about this many multiply-adds per chunk, splitting work over threads costs more than it saves. */
+    public static final long MIN_CHUNK_WORK = 1L << 16;
+
+    /**
+     * Runs body over [0, n) in contiguous chunks (up to 4 per thread), serially when the work, n · workPerItem
+     * multiply-adds, is small. Each index is handled by exactly one chunk.
+     */
+    public static void forWork(int n, long workPerItem, RangeBody body) {
+        if (n <= 0) return;
+        long chunksByWork = Math.max(1, (long) n * Math.max(1, workPerItem) / MIN_CHUNK_WORK);
+        int chunks = (int) Math.min(Math.min(n, 4L * parallelism()), chunksByWork);
+        if (chunks <= 1) body.run(0, n);
+        else forRange(n, chunks, body);
+    }
+
     /** Splits [0, total) into about {@code chunks} contiguous ranges and runs them as {@link #forEach} tasks. */
     public static void forRange(int total, int chunks, RangeBody body) {
         if (total <= 0) return;

@@ -25,9 +25,8 @@ public record ImageInput(float[] values, int gridH, int gridW, ImagePreprocessor
     /** The values (CHW pixels or patches); an 8-bit image is expanded into a new array on every call. */
     @Override public float[] values() {
         if (rgb == null) return values;
-        int hw = rgb.width() * rgb.height();
-        float[] out = new float[3 * hw];
-        for (int ch = 0; ch < 3; ch++) for (int y = 0; y < rgb.height(); y++) copyRow(ch, y, 0, rgb.height(), rgb.width(), out, ch * hw + y * rgb.width(), rgb.width());
+        float[] out = new float[size()];
+        ImagePreprocessor.toTensor(rgb, table, out, 0);
         return out;
     }
 

@@ -56,8 +56,11 @@ public final class TextTower implements TextEncoder {
         int C = config.tower().hiddenSize(), V = config.vocabSize();
         if (L > config.maxPositions()) throw new Clip4jException("token sequence of length " + L + " exceeds the model's " + config.maxPositions() + " positions");
         // item b keeps its first pool[b] + 1 tokens; the items are packed one after another: rows [offsets[b], offsets[b+1])
-        int[] offsets = new int[B + 1];
-        for (int b = 0; b < B; b++) offsets[b + 1] = offsets[b] + (trace != null ? L : poolIndex(ids, b * L, L) + 1);
+        int[] pool = new int[B], offsets = new int[B + 1];
+        for (int b = 0; b < B; b++) {
+            pool[b] = poolIndex(ids, b * L, L);
+            offsets[b + 1] = offsets[b] + (trace != null ? L : pool[b] + 1);
+        }
         int N = offsets[B];
         float[] x = ws.get(X, N * C), tmp = ws.get(TMP, N * C);
         float[] pos = positionEmbedding.data;
@@ -81,7 +84,7 @@ public final class TextTower implements TextEncoder {
         // the same values
         float[] pooledIn = ws.get(POOLED, 2 * B * C);
         for (int b = 0; b < B; b++) {
-            int row = trace != null ? offsets[b] + poolIndex(ids, b * L, L) : offsets[b + 1] - 1;
+            int row = offsets[b] + pool[b];
             System.arraycopy(x, row * C, pooledIn, b * C, C);
         }
         lnFinal.forward(tmp, pooledIn, B);

@@ -76,9 +76,6 @@ public final class AdamW implements Optimizer {
         state.put(p, s);
     }
 
-    /** Tensors from this many elements on are updated by several threads. */
-    private static final int PARALLEL_MIN = 1 << 15;
-
     @Override public void step(Gradients grads, double lr) {
         float b1 = (float) beta1, b2 = (float) beta2, omb1 = (float) (1 - beta1), omb2 = (float) (1 - beta2), epsf = (float) eps;
         for (ParamGroup group : groups) {
@@ -102,8 +99,7 @@ public final class AdamW implements Optimizer {
                         v[i] = vi;
                     }
                 };
-                if (w.length < PARALLEL_MIN) update.run(0, w.length);
-                else Parallel.forRange(w.length, 4 * Parallel.parallelism(), update);
+                Parallel.forWork(w.length, 8, update);
             }
         }
     }
