@@ -78,13 +78,25 @@ final class Gemm {
 
     static void matmul(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act) {
         checkLen(w, (long) OC * C, "weight");
-        matmul(out, inp, w, null, bias, N, C, OC, act);
+        matmul(out, inp, false, w, null, null, bias, N, C, OC, act, false);
+    }
+
+    /**
+     * out[N,OC] += inp[N,C] · W[OC,C]ᵀ + bias (a residual branch added onto its stream; W is w or wm, one of them
+     * null). The packed path starts its first K block from out instead of the bias and adds the bias after the last
+     * one, so the sum is (out + Σ_k) + bias, which differs from out + (Σ_k + bias) only in rounding; the few-row
+     * paths give the bits of a product followed by {@link Elementwise#addInPlace}.
+     */
+    static void matmulAdd(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC) {
+        if (w != null) checkLen(w, (long) OC * C, "weight");
+        else if (wm.rows != OC || wm.cols != C) throw new IllegalArgumentException("weight is " + wm.rows + "×" + wm.cols + ", expected " + OC + "×" + C);
+        matmul(out, inp, false, w, wm, null, bias, N, C, OC, Activation.NONE, true);
     }
 
     /** As above with the weight in a {@link WeightMatrix} (rows widened as they are packed; same results as float[]). */
     static void matmul(float[] out, float[] inp, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act) {
         if (wm.rows != OC || wm.cols != C) throw new IllegalArgumentException("weight is " + wm.rows + "×" + wm.cols + ", expected " + OC + "×" + C);
-        matmul(out, inp, null, wm, bias, N, C, OC, act);
+        matmul(out, inp, false, null, wm, null, bias, N, C, OC, act, false);
     }
 
     /**
@@ -95,11 +107,7 @@ final class Gemm {
      */
     static void matmulKMajor(float[] out, float[] inp, float[] wKN, float[] bias, int N, int C, int OC, Activation act) {
         checkLen(wKN, (long) C * OC, "weight");
-        matmul(out, inp, false, null, null, wKN, bias, N, C, OC, act);
-    }
-
-    private static void matmul(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act) {
-        matmul(out, inp, false, w, wm, null, bias, N, C, OC, act);
+        matmul(out, inp, false, null, null, wKN, bias, N, C, OC, act, false);
     }
 
     /**
@@ -117,7 +125,7 @@ final class Gemm {
             int panels = (N + MR - 1) / MR;
             if (ws.inPack.length < panels * MR * C) ws.inPack = new float[panels * MR * C];
             packAPanels(ws.inPack, inpT, N, C);
-            matmul(out, ws.inPack, true, null, null, wKN, bias, N, C, OC, Activation.NONE);
+            matmul(out, ws.inPack, true, null, null, wKN, bias, N, C, OC, Activation.NONE, false);
         } finally {
             WS.give(ws);
         }
@@ -155,10 +163,12 @@ final class Gemm {
 
     /**
      * The weight is w (float[] [OC,C]), wm, or wKN (float[] [C,OC], only for the packed path): exactly one non-null.
-     * inpPanels: inp is packed in MR-row panels by {@link #packAPanels} (only with wKN).
+     * inpPanels: inp is packed in MR-row panels by {@link #packAPanels} (only with wKN). accumulate: out += the
+     * product plus bias (see {@link #matmulAdd}; act must then be NONE).
      */
     private static void matmul(float[] out, float[] inp, boolean inpPanels, float[] w, WeightMatrix wm, float[] wKN, float[] biasOrNull,
-                               int N, int C, int OC, Activation act) {
+                               int N, int C, int OC, Activation act, boolean accumulate) {
+        if (accumulate && act != Activation.NONE) throw new IllegalArgumentException("an accumulating product takes no activation");
         if (N < 0 || C < 0 || OC < 0) throw new IllegalArgumentException("negative shape");
         checkLen(out, (long) N * OC, "out");
         checkLen(inp, (long) N * C, "inp");
@@ -166,7 +176,10 @@ final class Gemm {
         if (N == 0 || OC == 0) return;
         if (C == 0) {
             for (int n = 0; n < N; n++)
-                for (int o = 0; o < OC; o++) out[n * OC + o] = VecMath.apply(act, biasOrNull == null ? 0f : biasOrNull[o]);
+                for (int o = 0; o < OC; o++) {
+                    float b = biasOrNull == null ? 0f : biasOrNull[o];
+                    out[n * OC + o] = accumulate ? out[n * OC + o] + b : VecMath.apply(act, b);
+                }
             return;
         }
         // no bias = a zero bias (x + 0 = x): the drivers then never branch on it, and a compiled driver that saw only
@@ -178,15 +191,15 @@ final class Gemm {
             // the few-row paths read weight rows: give them the [OC,C] weight
             float[] t = new float[C * OC];
             Backward.transpose(t, wKN, C, OC);
-            matmul(out, inp, false, t, null, null, bias, N, C, OC, act);
+            matmul(out, inp, false, t, null, null, bias, N, C, OC, act, accumulate);
             return;
         }
         if (N <= GEMV_N && !inpPanels) {
-            gemv(out, inp, w, wm, bias, N, C, OC, act, threads);
+            gemv(out, inp, w, wm, bias, N, C, OC, act, accumulate, threads);
             return;
         }
         if (N <= SMALL_N && N < OC && !inpPanels) {
-            matmulSmallN(out, inp, w, wm, bias, N, C, OC, act, threads);
+            matmulSmallN(out, inp, w, wm, bias, N, C, OC, act, accumulate, threads);
             return;
         }
         int panels = (OC + NR - 1) / NR;
@@ -208,7 +221,7 @@ final class Gemm {
         }
         final int ct = colTasks, rt = rowTasks;
         if (ct * rt == 1) {
-            tile(out, inp, inpPanels, w, wm, wKN, bias, N, C, OC, act, 0, N, 0, panels);
+            tile(out, inp, inpPanels, w, wm, wKN, bias, N, C, OC, act, accumulate, 0, N, 0, panels);
             return;
         }
         Parallel.forEach(ct * rt, threads, task -> {
@@ -216,7 +229,7 @@ final class Gemm {
             int p0 = (int) ((long) panels * ci / ct), p1 = (int) ((long) panels * (ci + 1) / ct);
             int rowPanels = (N + MR - 1) / MR;
             int r0 = (int) ((long) rowPanels * ri / rt) * MR, r1 = Math.min(N, (int) ((long) rowPanels * (ri + 1) / rt) * MR);
-            tile(out, inp, inpPanels, w, wm, wKN, bias, N, C, OC, act, r0, r1, p0, p1);
+            tile(out, inp, inpPanels, w, wm, wKN, bias, N, C, OC, act, accumulate, r0, r1, p0, p1);
         });
     }
 
@@ -227,7 +240,7 @@ final class Gemm {
      * The caller packs the whole input once into its workspace; the tasks split the output channels and only read it.
      */
     private static void matmulSmallN(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC,
-                                     Activation act, int threads) {
+                                     Activation act, boolean accumulate, int threads) {
         // pack the whole input once, by the caller, K block after K block; tasks only read it
         Workspace ws = WS.take();
         try {
@@ -239,12 +252,12 @@ final class Gemm {
             int groups = (OC + MR - 1) / MR;
             int tasks = threads <= 1 ? 1 : Math.min(groups, TASKS_PER_THREAD * threads);
             if (tasks == 1) {
-                tileSmallN(out, packed, w, wm, bias, N, C, OC, act, 0, OC);
+                tileSmallN(out, packed, w, wm, bias, N, C, OC, act, accumulate, 0, OC);
                 return;
             }
             Parallel.forEach(tasks, threads, t -> {
                 int o0 = (int) ((long) groups * t / tasks) * MR, o1 = Math.min(OC, (int) ((long) groups * (t + 1) / tasks) * MR);
-                tileSmallN(out, packed, w, wm, bias, N, C, OC, act, o0, o1);
+                tileSmallN(out, packed, w, wm, bias, N, C, OC, act, accumulate, o0, o1);
             });
         } finally {
             WS.give(ws);
@@ -255,10 +268,10 @@ final class Gemm {
      * Channels [o0, o1) of out for all N rows, by the transposed product (see {@link #matmulSmallN}), in chunks of
      * SMALL_OC channels: per K block the input is packed into NR-row panels and the 6 × NR kernel tiles accumulate into a
      * channel-major buffer cT[o][n] (contiguous vector stores); after the last K block cT is transposed into out with the
-     * bias and the activation.
+     * bias and the activation (accumulate: added onto out, as out + (cT + bias)).
      */
     private static void tileSmallN(float[] out, float[] packed, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act,
-                                   int o0, int o1) {
+                                   boolean accumulate, int o0, int o1) {
         Workspace ws = WS.take();
         try {
             int npan = (N + NR - 1) / NR, ldt = npan * NR;
@@ -291,16 +304,23 @@ final class Gemm {
                         }
                     }
                 }
-                // out[n, oc0..oc1) = act(cT[·, n] + bias)
+                // out[n, oc0..oc1) = act(cT[·, n] + bias), or out + (cT[·, n] + bias)
                 float[] row = ws.row();
                 int width = oc1 - oc0;
                 for (int n = 0; n < N; n++) {
                     for (int j = 0, idx = n; j < width; j++, idx += ldt) row[j] = cT[idx];
                     int j = 0, ob = n * OC + oc0;
-                    for (; j + VL <= width; j += VL)
-                        FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, bias, oc0 + j)).intoArray(out, ob + j);
-                    for (; j < width; j++) out[ob + j] = row[j] + bias[oc0 + j];
-                    if (act != Activation.NONE) Elementwise.activationRange(act, out, ob, ob + width);
+                    if (accumulate) {
+                        for (; j + VL <= width; j += VL)
+                            FloatVector.fromArray(S, out, ob + j).add(FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, bias, oc0 + j)))
+                                    .intoArray(out, ob + j);
+                        for (; j < width; j++) out[ob + j] += row[j] + bias[oc0 + j];
+                    } else {
+                        for (; j + VL <= width; j += VL)
+                            FloatVector.fromArray(S, row, j).add(FloatVector.fromArray(S, bias, oc0 + j)).intoArray(out, ob + j);
+                        for (; j < width; j++) out[ob + j] = row[j] + bias[oc0 + j];
+                        if (act != Activation.NONE) Elementwise.activationRange(act, out, ob, ob + width);
+                    }
                 }
             }
         } finally {
@@ -309,7 +329,8 @@ final class Gemm {
     }
 
     /** One to three rows: memory-bound dot products of the input rows with 4 weight rows at a time; no packing. */
-    private static void gemv(float[] out, float[] inp, float[] wArr, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act, int threads) {
+    private static void gemv(float[] out, float[] inp, float[] wArr, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act,
+                             boolean accumulate, int threads) {
         int groups = (OC + 3) / 4;
         int tasks = threads <= 1 ? 1 : Math.min(groups, 4 * threads);
         Parallel.forEach(tasks, threads, t -> {
@@ -345,10 +366,14 @@ final class Gemm {
                         }
                         int oo = n * OC + o;
                         s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3];
-                        out[oo] = VecMath.apply(act, s0);
-                        out[oo + 1] = VecMath.apply(act, s1);
-                        out[oo + 2] = VecMath.apply(act, s2);
-                        out[oo + 3] = VecMath.apply(act, s3);
+                        if (accumulate) {
+                            out[oo] += s0; out[oo + 1] += s1; out[oo + 2] += s2; out[oo + 3] += s3;
+                        } else {
+                            out[oo] = VecMath.apply(act, s0);
+                            out[oo + 1] = VecMath.apply(act, s1);
+                            out[oo + 2] = VecMath.apply(act, s2);
+                            out[oo + 3] = VecMath.apply(act, s3);
+                        }
                     }
                     for (; o < o1; o++) {
                         float[] w = wArr;
@@ -364,7 +389,8 @@ final class Gemm {
                             a0 = FloatVector.fromArray(S, w, wo + k).fma(FloatVector.fromArray(S, inp, io + k), a0);
                         float s0 = sum(a0, red);
                         for (; k < C; k++) s0 += inp[io + k] * w[wo + k];
-                        out[n * OC + o] = VecMath.apply(act, s0 + bias[o]);
+                        if (accumulate) out[n * OC + o] += s0 + bias[o];
+                        else out[n * OC + o] = VecMath.apply(act, s0 + bias[o]);
                     }
                 }
             } finally {
@@ -385,9 +411,12 @@ final class Gemm {
         if (a.length < need) throw new IllegalArgumentException(name + " has " + a.length + " values, needs " + need);
     }
 
-    /** Rows [r0,r1) × panels [p0,p1) (panel p = channels p·NR .. p·NR+NR), the whole K range, in column blocks of NC. */
+    /**
+     * Rows [r0,r1) × panels [p0,p1) (panel p = channels p·NR .. p·NR+NR), the whole K range, in column blocks of NC.
+     * accumulate: the first K block starts from out instead of the bias, and the bias is added after the last.
+     */
     private static void tile(float[] out, float[] inp, boolean inpPanels, float[] w, WeightMatrix wm, float[] wKN, float[] bias, int N, int C, int OC, Activation act,
-                             int r0, int r1, int p0, int p1) {
+                             boolean accumulate, int r0, int r1, int p0, int p1) {
         Workspace ws = WS.take();
         try {
             float[] bp = ws.bPack();
@@ -396,7 +425,7 @@ final class Gemm {
                 int pe = Math.min(p1, pb + perBlock);
                 for (int k0 = 0; k0 < C; k0 += KC) {
                     int kc = Math.min(KC, C - k0);
-                    boolean first = k0 == 0, last = k0 + kc == C;
+                    boolean first = k0 == 0, last = k0 + kc == C, ontoOut = !first || accumulate;
                     if (wKN != null) packBKMajor(wKN, OC, pb, pe, k0, kc, bp);
                     else if (wm != null) packB(wm, pb, pe, k0, kc, bp, ws.wRows(kc));
                     else packB(w, C, OC, pb, pe, k0, kc, bp);
@@ -412,11 +441,12 @@ final class Gemm {
                                     int cOff = i * OC + col0;
                                     // A's rows: in inp, or in a packed panel's K block (MR rows of kc)
                                     int aOff = inpPanels ? i / MR * C * MR + k0 * MR : i * C + k0, lda = inpPanels ? kc : C;
-                                    if (!first) kernel(inp, aOff, lda, bp, bOff, kc, out, cOff, OC, out, cOff, OC);
+                                    if (ontoOut) kernel(inp, aOff, lda, bp, bOff, kc, out, cOff, OC, out, cOff, OC);
                                     else kernel(inp, aOff, lda, bp, bOff, kc, out, cOff, OC, bias, col0, 0);
+                                    if (last && accumulate) addBias(out, cOff, OC, bias, col0);
                                     if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
                                 } else {
-                                    edge(ws, inp, inpPanels, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act);
+                                    edge(ws, inp, inpPanels, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act, accumulate);
                                 }
                             }
                         }
@@ -489,7 +519,8 @@ final class Gemm {
 
     /** A tile with fewer than MR rows or NR columns: compute the full tile into scratch, then merge the valid part. */
     private static void edge(Workspace ws, float[] inp, boolean inpPanels, int i, int mr, int C, int k0, int kc, int bOff,
-                             float[] out, int OC, int col0, int ncols, float[] bias, boolean first, boolean last, Activation act) {
+                             float[] out, int OC, int col0, int ncols, float[] bias, boolean first, boolean last, Activation act,
+                             boolean accumulate) {
         float[] a = inp;
         int aOff = i * C + k0, lda = C;
         if (mr < MR || inpPanels) {
@@ -507,7 +538,8 @@ final class Gemm {
         for (int r = 0; r < mr; r++) {
             int oo = (i + r) * OC + col0;
             for (int j = 0; j < ncols; j++) {
-                float v = ct[r * NR + j] + (first ? bias[col0 + j] : out[oo + j]);
+                float v = ct[r * NR + j] + (first && !accumulate ? bias[col0 + j] : out[oo + j]);
+                if (last && accumulate) v += bias[col0 + j];
                 out[oo + j] = last ? VecMath.apply(act, v) : v;
             }
         }
@@ -573,6 +605,15 @@ final class Gemm {
         c41.add(FloatVector.fromArray(S, init, i4 + VL)).intoArray(c, cOff + 4 * ldc + VL);
         c50.add(FloatVector.fromArray(S, init, i5)).intoArray(c, cOff + 5 * ldc);
         c51.add(FloatVector.fromArray(S, init, i5 + VL)).intoArray(c, cOff + 5 * ldc + VL);
+    }
+
+    /** c[r, j] += bias[col0 + j] for the MR × NR tile at cOff (row stride ldc). */
+    private static void addBias(float[] c, int cOff, int ldc, float[] bias, int col0) {
+        FloatVector b0 = FloatVector.fromArray(S, bias, col0), b1 = FloatVector.fromArray(S, bias, col0 + VL);
+        for (int r = 0, o = cOff; r < MR; r++, o += ldc) {
+            FloatVector.fromArray(S, c, o).add(b0).intoArray(c, o);
+            FloatVector.fromArray(S, c, o + VL).add(b1).intoArray(c, o + VL);
+        }
     }
 
     /** Applies act in place to rows [0, mr) × cols [0, ncols) of c at cOff (row stride ldc). */

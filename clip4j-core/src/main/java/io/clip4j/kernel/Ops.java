@@ -33,6 +33,20 @@ public final class Ops {
         Gemm.matmul(out, inp, weight, bias, N, C, OC, act == null ? Activation.NONE : act);
     }
 
+    /**
+     * out[N,OC] += inp[N,C] · weight[OC,C]ᵀ + bias[OC] (bias may be null): a residual branch added onto its stream
+     * without a separate pass. Equals {@link #matmul} followed by {@link #addInPlace} up to float rounding (exactly so
+     * for few rows).
+     */
+    public static void matmulAdd(float[] out, float[] inp, float[] weight, float[] bias, int N, int C, int OC) {
+        Gemm.matmulAdd(out, inp, weight, null, bias, N, C, OC);
+    }
+
+    /** As {@link #matmulAdd(float[], float[], float[], float[], int, int, int)} with weight[OC,C] in a {@link WeightMatrix}. */
+    public static void matmulAdd(float[] out, float[] inp, WeightMatrix weight, float[] bias, int N, int C, int OC) {
+        Gemm.matmulAdd(out, inp, null, weight, bias, N, C, OC);
+    }
+
     /** out[N,C] = (inp − mean) / sqrt(var + eps) · gamma + beta, statistics per row (biased variance). out may be inp. */
     public static void layerNorm(float[] out, float[] inp, float[] gamma, float[] beta, int N, int C, float eps) {
         Elementwise.layerNorm(out, inp, gamma, beta, N, C, eps);

@@ -94,6 +94,11 @@ public final class Warmup {
             Ops.matmul(out, x, m, bias, N, C, 3 * D, acts[r % acts.length]);
             Ops.matmul(out, x, m, bias, 8, C, 3 * D, null);
             Ops.matmul(out, x, m, null, 1, C, 3 * D, null);
+            // residual branches added onto their stream (a block's out_proj and fc2), on each route
+            if (r % 2 == 0) Ops.matmulAdd(out, x, m, bias, 3 * D, C, 3 * D);
+            else Ops.matmulAdd(out, x, w, bias, N, C, OC);
+            Ops.matmulAdd(out, x, m, bias, 8 + r % 3, C, 3 * D);
+            Ops.matmulAdd(out, x, w, null, 1, C, OC);
             if (r % 2 == 0) Ops.matmul(out, wide, smallMatrix, null, smallN, smallC, smallOC, null);
             else Ops.matmul(out, wide, w, bias, smallN, smallC, smallOC, acts[r % acts.length]);
             // what a batch of captions runs most, on tiny shapes: small-N products and per-sequence attention. Their

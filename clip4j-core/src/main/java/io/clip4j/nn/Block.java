@@ -57,9 +57,13 @@ public final class Block {
         if (offsets != null) Ops.attentionPacked(att, qkvBuf, offsets, B, C, heads, causal);
         else Ops.attention(att, qkvBuf, B, T, C, heads, causal, validKeys);
         if (trace != null) traceAttention(trace, prefix, h, qkvBuf, B, T, C, causal, validKeys);
-        outProj.forward(h, att, N);
-        Trace.put(trace, prefix + "attn_out", h, N * C, B, T, C);
-        Ops.addInPlace(x, h, N * C);
+        if (trace == null) {
+            outProj.forwardAdd(x, att, N);                              // x += out_proj(att), in the GEMM's epilogue
+        } else {
+            outProj.forward(h, att, N);
+            Trace.put(trace, prefix + "attn_out", h, N * C, B, T, C);
+            Ops.addInPlace(x, h, N * C);
+        }
         Trace.put(trace, prefix + "after_attn_residual", x, N * C, B, T, C);
         ln2.forward(h, x, N);
         Trace.put(trace, prefix + "ln_2", h, N * C, B, T, C);
@@ -72,9 +76,13 @@ public final class Block {
             activate(activation, mlp, N * I);
         }
         Trace.put(trace, prefix + "mlp_gelu", mlp, N * I, B, T, I);
-        fc2.forward(h, mlp, N);
-        Trace.put(trace, prefix + "mlp_c_proj", h, N * C, B, T, C);
-        Ops.addInPlace(x, h, N * C);
+        if (trace == null) {
+            fc2.forwardAdd(x, mlp, N);                                  // x += fc2(mlp)
+        } else {
+            fc2.forward(h, mlp, N);
+            Trace.put(trace, prefix + "mlp_c_proj", h, N * C, B, T, C);
+            Ops.addInPlace(x, h, N * C);
+        }
     }
 
     /** x[n] = act(x), in place. */

@@ -25,6 +25,13 @@ public final class Linear {
         matmul(y, x, weight, bias == null ? null : bias.data, N, in, out, act);
     }
 
+    /** y[N,OUT] += x · Wᵀ + b: a residual branch added onto y in the GEMM's epilogue. */
+    public void forwardAdd(float[] y, float[] x, int N) {
+        float[] b = bias == null ? null : bias.data;
+        if (weight.data != null) Ops.matmulAdd(y, x, weight.data, b, N, in, out);
+        else Ops.matmulAdd(y, x, weight.matrix, b, N, in, out);
+    }
+
     /** out[N,OC] = act(inp[N,C] · W[OC,C]ᵀ + bias) for a weight parameter stored either way (W: the [OC, C] view). */
     public static void matmul(float[] out, float[] inp, Param w, float[] bias, int N, int C, int OC, Activation act) {
         if (w.data != null) Ops.matmul(out, inp, w.data, bias, N, C, OC, act);

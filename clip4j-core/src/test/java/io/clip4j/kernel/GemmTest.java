@@ -111,6 +111,39 @@ class GemmTest {
         }
     }
 
+    @Test void accumulatingProductAddsOntoOut() {
+        SplittableRandom r = new SplittableRandom(13);
+        // packed path (one and several K blocks, row and channel tails), small-N, matrix-vector, C = 0
+        int[][] shapes = {{500, 64, 100}, {400, 1100, 33}, {64, 16, 15}, {100, 3072, 40}, {20, 300, 200}, {7, 40, 9},
+                {2, 300, 40}, {1, 17, 5}, {30, 0, 12}};
+        for (int[] s : shapes) {
+            int N = s[0], C = s[1], OC = s[2];
+            float[] inp = rand(r, N * C, -1f, 1f), w = rand(r, OC * C, -1f, 1f), x = rand(r, N * OC + 5, -3f, 3f);
+            WeightMatrix m = C == 0 ? null : WeightMatrix.bf16(w, OC, C);
+            for (float[] bias : new float[][] {rand(r, OC, -1f, 1f), null})
+                for (boolean matrix : C == 0 ? new boolean[] {false} : new boolean[] {false, true}) {
+                    String what = "N=" + N + " C=" + C + " OC=" + OC + " bias=" + (bias != null) + " matrix=" + matrix;
+                    float[] ref = x.clone(), prod = new float[N * OC], got = x.clone(), single = x.clone();
+                    if (matrix) {
+                        Ops.matmul(prod, inp, m, bias, N, C, OC, null);
+                        Ops.matmulAdd(got, inp, m, bias, N, C, OC);
+                        Parallel.withMaxThreads(1, () -> Ops.matmulAdd(single, inp, m, bias, N, C, OC));
+                    } else {
+                        Ops.matmul(prod, inp, w, bias, N, C, OC);
+                        Ops.matmulAdd(got, inp, w, bias, N, C, OC);
+                        Parallel.withMaxThreads(1, () -> Ops.matmulAdd(single, inp, w, bias, N, C, OC));
+                    }
+                    Ops.addInPlace(ref, prod, N * OC);
+                    boolean packedPath = N > Gemm.GEMV_N && !(N <= Gemm.SMALL_N && N < OC) && C > 0;
+                    if (packedPath) assertClose(ref, got, N * OC, TOL, what);          // (x + Σ) + b vs x + (Σ + b)
+                    else assertArrayEquals(ref, got, what);                            // the few-row routes: same bits
+                    for (int i = N * OC; i < x.length; i++) assertEquals(x[i], got[i], what + " wrote past N*OC");
+                    assertArrayEquals(single, got, what + " depends on the thread count");
+                }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Ops.matmulAdd(new float[5], new float[4], new float[6], null, 2, 2, 3));   // out too short
+    }
+
     @Test void largeShapeThreadedMatchesSingleThreadExactly() {
         SplittableRandom r = new SplittableRandom(4);
         int[][] shapes = {{300, 768, 3072}, {301, 3072, 768}, {77, 768, 2304}, {1600, 64, 16}, {997, 129, 40}, {2, 768, 3072}, {150, 300, 1100}, {383, 100, 800}, {385, 100, 800}};
