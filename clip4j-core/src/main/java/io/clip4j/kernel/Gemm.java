@@ -76,6 +76,9 @@ final class Gemm {
 
     private static final Scratch<Workspace> WS = new Scratch<>(Workspace::new);
 
+    /** Per calling thread: a K-major weight packed whole ({@link #packBKMajorAll}), grown on demand and kept. */
+    private static final ThreadLocal<float[]> SHARED_B = ThreadLocal.withInitial(() -> new float[0]);
+
     static void matmul(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act) {
         checkLen(w, (long) OC * C, "weight");
         matmul(out, inp, false, w, null, null, bias, N, C, OC, act, false);
@@ -162,6 +165,18 @@ final class Gemm {
     }
 
     /**
+     * Packs all of wKN [C,OC] once, for tasks that would each pack the same weight block (rows split): panel p,
+     * k in [0,C) at bp[p·C·NR + k·NR + j] = wKN[k·OC + p·NR + j], zero beyond OC. A K block of a panel is then the
+     * run at p·C·NR + k0·NR, the layout {@link #kernel} reads. Threaded over panels.
+     */
+    static void packBKMajorAll(float[] bp, float[] wKN, int C, int OC) {
+        int panels = (OC + NR - 1) / NR;
+        Parallel.forRange(panels, (long) C * OC < PARALLEL_MIN_MACS / 8 ? 1 : TASKS_PER_THREAD * Parallel.parallelism(), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) packBKMajor(wKN, OC, p, p + 1, 0, C, bp, p * C * NR);
+        });
+    }
+
+    /**
      * The weight is w (float[] [OC,C]), wm, or wKN (float[] [C,OC], only for the packed path): exactly one non-null.
      * inpPanels: inp is packed in MR-row panels by {@link #packAPanels} (only with wKN). accumulate: out += the
      * product plus bias (see {@link #matmulAdd}; act must then be NONE).
@@ -221,15 +236,26 @@ final class Gemm {
         }
         final int ct = colTasks, rt = rowTasks;
         if (ct * rt == 1) {
-            tile(out, inp, inpPanels, w, wm, wKN, bias, N, C, OC, act, accumulate, 0, N, 0, panels);
+            tile(out, inp, inpPanels, w, wm, wKN, null, bias, N, C, OC, act, accumulate, 0, N, 0, panels);
             return;
         }
+        // a K-major weight whose row tasks would each pack it again: pack it once for all of them (an [OC,C] weight
+        // is only split this way for small products, where that repacking costs little)
+        float[] allPacked = null;
+        if (wKN != null && rt > 1) {
+            long need = (long) panels * NR * C;
+            if (need > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("weight too large to pack: " + C + "×" + OC);
+            allPacked = SHARED_B.get();
+            if (allPacked.length < need) SHARED_B.set(allPacked = new float[(int) need]);
+            packBKMajorAll(allPacked, wKN, C, OC);
+        }
+        final float[] bAll = allPacked;
         Parallel.forEach(ct * rt, threads, task -> {
             int ci = task % ct, ri = task / ct;
             int p0 = (int) ((long) panels * ci / ct), p1 = (int) ((long) panels * (ci + 1) / ct);
             int rowPanels = (N + MR - 1) / MR;
             int r0 = (int) ((long) rowPanels * ri / rt) * MR, r1 = Math.min(N, (int) ((long) rowPanels * (ri + 1) / rt) * MR);
-            tile(out, inp, inpPanels, w, wm, wKN, bias, N, C, OC, act, accumulate, r0, r1, p0, p1);
+            tile(out, inp, inpPanels, w, wm, wKN, bAll, bias, N, C, OC, act, accumulate, r0, r1, p0, p1);
         });
     }
 
@@ -414,25 +440,27 @@ final class Gemm {
     /**
      * Rows [r0,r1) × panels [p0,p1) (panel p = channels p·NR .. p·NR+NR), the whole K range, in column blocks of NC.
      * accumulate: the first K block starts from out instead of the bias, and the bias is added after the last.
+     * bAll: the whole weight already packed by {@link #packBKMajorAll} (then nothing is packed here), or null.
      */
-    private static void tile(float[] out, float[] inp, boolean inpPanels, float[] w, WeightMatrix wm, float[] wKN, float[] bias, int N, int C, int OC, Activation act,
-                             boolean accumulate, int r0, int r1, int p0, int p1) {
+    private static void tile(float[] out, float[] inp, boolean inpPanels, float[] w, WeightMatrix wm, float[] wKN, float[] bAll, float[] bias,
+                             int N, int C, int OC, Activation act, boolean accumulate, int r0, int r1, int p0, int p1) {
         Workspace ws = WS.take();
         try {
-            float[] bp = ws.bPack();
+            float[] bp = bAll != null ? bAll : ws.bPack();
             int perBlock = NC / NR;
             for (int pb = p0; pb < p1; pb += perBlock) {
                 int pe = Math.min(p1, pb + perBlock);
                 for (int k0 = 0; k0 < C; k0 += KC) {
                     int kc = Math.min(KC, C - k0);
                     boolean first = k0 == 0, last = k0 + kc == C, ontoOut = !first || accumulate;
-                    if (wKN != null) packBKMajor(wKN, OC, pb, pe, k0, kc, bp);
+                    if (bAll != null) { /* packed already */ }
+                    else if (wKN != null) packBKMajor(wKN, OC, pb, pe, k0, kc, bp);
                     else if (wm != null) packB(wm, pb, pe, k0, kc, bp, ws.wRows(kc));
                     else packB(w, C, OC, pb, pe, k0, kc, bp);
                     for (int i0 = r0; i0 < r1; i0 += MC) {
                         int i1 = Math.min(r1, i0 + MC);
                         for (int p = pb; p < pe; p++) {
-                            int bOff = (p - pb) * kc * NR;
+                            int bOff = bAll != null ? p * C * NR + k0 * NR : (p - pb) * kc * NR;
                             int col0 = p * NR;
                             int ncols = Math.min(NR, OC - col0);
                             for (int i = i0; i < i1; i += MR) {
@@ -446,7 +474,7 @@ final class Gemm {
                                     if (last && accumulate) addBias(out, cOff, OC, bias, col0);
                                     if (last && act != Activation.NONE) activate(out, i * OC + col0, OC, MR, NR, act);
                                 } else {
-                                    edge(ws, inp, inpPanels, i, mr, C, k0, kc, bOff, out, OC, col0, ncols, bias, first, last, act, accumulate);
+                                    edge(ws, inp, inpPanels, i, mr, C, k0, kc, bp, bOff, out, OC, col0, ncols, bias, first, last, act, accumulate);
                                 }
                             }
                         }
@@ -499,8 +527,13 @@ final class Gemm {
     /** Packs W[p·NR + j, k0 + k] = wKN[(k0 + k)·OC + p·NR + j] for panels [pb,pe), zero beyond OC: a row of wKN
      *  holds a panel's NR channels side by side, so each k is two vector copies. */
     private static void packBKMajor(float[] wKN, int OC, int pb, int pe, int k0, int kc, float[] bp) {
+        packBKMajor(wKN, OC, pb, pe, k0, kc, bp, 0);
+    }
+
+    /** As above, writing at bp[off + ...]. */
+    private static void packBKMajor(float[] wKN, int OC, int pb, int pe, int k0, int kc, float[] bp, int off) {
         for (int p = pb; p < pe; p++) {
-            int base = (p - pb) * kc * NR, col0 = p * NR;
+            int base = off + (p - pb) * kc * NR, col0 = p * NR;
             if (col0 + NR <= OC) {
                 for (int k = 0, src = k0 * OC + col0, dst = base; k < kc; k++, src += OC, dst += NR) {
                     FloatVector.fromArray(S, wKN, src).intoArray(bp, dst);
@@ -518,7 +551,7 @@ final class Gemm {
     }
 
     /** A tile with fewer than MR rows or NR columns: compute the full tile into scratch, then merge the valid part. */
-    private static void edge(Workspace ws, float[] inp, boolean inpPanels, int i, int mr, int C, int k0, int kc, int bOff,
+    private static void edge(Workspace ws, float[] inp, boolean inpPanels, int i, int mr, int C, int k0, int kc, float[] bp, int bOff,
                              float[] out, int OC, int col0, int ncols, float[] bias, boolean first, boolean last, Activation act,
                              boolean accumulate) {
         float[] a = inp;
@@ -534,7 +567,7 @@ final class Gemm {
             }
         }
         float[] ct = ws.cTile;
-        kernel(a, aOff, lda, ws.bPack(), bOff, kc, ct, 0, NR, ZEROS, 0, 0);
+        kernel(a, aOff, lda, bp, bOff, kc, ct, 0, NR, ZEROS, 0, 0);
         for (int r = 0; r < mr; r++) {
             int oo = (i + r) * OC + col0;
             for (int j = 0; j < ncols; j++) {
