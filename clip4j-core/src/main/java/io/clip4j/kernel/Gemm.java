@@ -14,10 +14,12 @@ import jdk.incubator.vector.FloatVector;
  * through a zero-padded copy. The micro-kernel keeps a 6 × NR block of out in 12 vector accumulators
  * (6×16 floats on AVX2, 6×32 on AVX-512) and per k does 2 loads, 6 broadcasts, 12 FMAs. The epilogue adds the bias
  * (first K block) or the partial sum already in out (later K blocks); the activation is applied after the last K block.
+ * {@link #matmulAdd} (a residual branch) starts from what out holds and adds the bias after the last K block.
  *
  * <p>Threads: the OC panels are cut into column blocks (about {@link #TASKS_PER_THREAD} per thread, at most NC
  * channels; when there are few channels the rows are split too); each task packs its own weight block into a
- * per-thread workspace and sweeps all its rows, so packing is amortised over N and no task shares scratch with another.
+ * per-thread workspace and sweeps all its rows, so packing is amortised over N and no task shares scratch with another
+ * (a K-major weight whose rows are split is instead packed whole once, by the caller, and only read by the tasks).
  *
  * <p>Shapes with few rows take other routes: N ≤ {@link #GEMV_N} a matrix-vector loop (no packing), N ≤ {@link #SMALL_N}
  * with N < OC the transposed product of {@link #matmulSmallN} (packs the small input instead of the big weight).
@@ -55,10 +57,10 @@ final class Gemm {
         /** Packed weight block of the large path: KC × NC. */
         float[] bPack() { return bPack; }
 
-        /** One weight row segment widened from a {@link WeightMatrix} (packing) or up to 4 rows (gemv); grows only
-         *  for rows longer than 4096. */
+        /** A panel's NR weight row segments widened from a {@link WeightMatrix} (packing) or up to 4 rows (gemv);
+         *  grows only for gemv rows longer than 4096. */
         float[] wRows(int n) { return wRows.length >= n ? wRows : (wRows = new float[n]); }
-        private float[] wRows = new float[4 * Math.max(KC, 4096)];
+        private float[] wRows = new float[Math.max(NR * KC, 4 * Math.max(KC, 4096))];
 
         /** Zero-padded copy of up to MR tail rows × a K block. */
         float[] aTail() { return aTail; }
@@ -455,7 +457,7 @@ final class Gemm {
                     boolean first = k0 == 0, last = k0 + kc == C, ontoOut = !first || accumulate;
                     if (bAll != null) { /* packed already */ }
                     else if (wKN != null) packBKMajor(wKN, OC, pb, pe, k0, kc, bp);
-                    else if (wm != null) packB(wm, pb, pe, k0, kc, bp, ws.wRows(kc));
+                    else if (wm != null) packB(wm, pb, pe, k0, kc, bp, ws.wRows(NR * kc));
                     else packB(w, C, OC, pb, pe, k0, kc, bp);
                     for (int i0 = r0; i0 < r1; i0 += MC) {
                         int i1 = Math.min(r1, i0 + MC);
@@ -486,6 +488,13 @@ final class Gemm {
         }
     }
 
+    /**
+     * k per run of the weight packing: a panel's K block (kc·NR floats, 64 KB at kc = 1024) is larger than L1, so
+     * the rows are scattered into it a run of k at a time (PACK_RUN·NR floats, 2 KB), which stays in L1 while all NR
+     * rows fill it; row by row over the whole block, each of its cache lines would be fetched again for every row.
+     */
+    private static final int PACK_RUN = 32;
+
     /** Packs W[p·NR + j, k0 + k] for panels [pb,pe) into bp[(p−pb)·kc·NR + k·NR + j], zero beyond OC. */
     private static void packB(float[] w, int C, int OC, int pb, int pe, int k0, int kc, float[] bp) {
         packB(w, C, OC, pb, pe, k0, kc, bp, 0);
@@ -495,30 +504,37 @@ final class Gemm {
     private static void packB(float[] w, int C, int OC, int pb, int pe, int k0, int kc, float[] bp, int off) {
         for (int p = pb; p < pe; p++) {
             int base = off + (p - pb) * kc * NR;
-            for (int j = 0; j < NR; j++) {
-                int o = p * NR + j;
-                if (o < OC) {
-                    int src = o * C + k0;
-                    for (int k = 0; k < kc; k++) bp[base + k * NR + j] = w[src + k];
-                } else {
-                    for (int k = 0; k < kc; k++) bp[base + k * NR + j] = 0f;
+            for (int kb = 0; kb < kc; kb += PACK_RUN) {
+                int ke = Math.min(kc, kb + PACK_RUN);
+                for (int j = 0; j < NR; j++) {
+                    int o = p * NR + j;
+                    if (o < OC) {
+                        for (int k = kb, src = o * C + k0 + kb; k < ke; k++, src++) bp[base + k * NR + j] = w[src];
+                    } else {
+                        for (int k = kb; k < ke; k++) bp[base + k * NR + j] = 0f;
+                    }
                 }
             }
         }
     }
 
-    /** As {@link #packB(float[], int, int, int, int, int, int, float[])}, widening each weight row segment into row first. */
-    private static void packB(WeightMatrix wm, int pb, int pe, int k0, int kc, float[] bp, float[] row) {
+    /**
+     * As {@link #packB(float[], int, int, int, int, int, int, float[])}, widening the panel's weight row segments
+     * into rows (NR·kc floats of scratch) first.
+     */
+    private static void packB(WeightMatrix wm, int pb, int pe, int k0, int kc, float[] bp, float[] rows) {
         int OC = wm.rows;
         for (int p = pb; p < pe; p++) {
-            int base = (p - pb) * kc * NR;
-            for (int j = 0; j < NR; j++) {
-                int o = p * NR + j;
-                if (o < OC) {
-                    wm.readRow(o, k0, kc, row, 0);
-                    for (int k = 0; k < kc; k++) bp[base + k * NR + j] = row[k];
-                } else {
-                    for (int k = 0; k < kc; k++) bp[base + k * NR + j] = 0f;
+            int base = (p - pb) * kc * NR, valid = Math.min(NR, OC - p * NR);
+            for (int j = 0; j < valid; j++) wm.readRow(p * NR + j, k0, kc, rows, j * kc);
+            for (int kb = 0; kb < kc; kb += PACK_RUN) {
+                int ke = Math.min(kc, kb + PACK_RUN);
+                for (int j = 0; j < NR; j++) {
+                    if (j < valid) {
+                        for (int k = kb, src = j * kc + kb; k < ke; k++, src++) bp[base + k * NR + j] = rows[src];
+                    } else {
+                        for (int k = kb; k < ke; k++) bp[base + k * NR + j] = 0f;
+                    }
                 }
             }
         }
