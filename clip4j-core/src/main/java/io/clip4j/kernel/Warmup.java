@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>{@link #startInBackground()} runs, once per JVM, on one low-priority daemon thread limited to one kernel thread,
  * a few hundred calls of every hot kernel on small shapes that take the same paths a model takes: the packed GEMM
- * (plain, with bias, with each fused activation, with a second K block), its small-N and matrix-vector routes, each
- * also over a {@link WeightMatrix} (F32 in native memory as a mapped checkpoint gives it, and BF16),
+ * (plain, with bias, with each fused activation, with a second K block, added onto a residual stream), its small-N and
+ * matrix-vector routes, each also over a {@link WeightMatrix} (F32 in native memory as a mapped checkpoint gives it,
+ * and BF16),
  * LayerNorm, causal and bidirectional attention with and without a key mask, attention over packed sequences, and the
  * element-wise adds. It touches
  * only its own arrays, so results of concurrent callers are unaffected. The system property
