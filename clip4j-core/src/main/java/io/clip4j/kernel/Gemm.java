@@ -74,12 +74,12 @@ final class Gemm {
         final float[] red = new float[VL];
         /** The small-N path's packed input (grown on demand; only read by the tasks of the call that packed it). */
         float[] inPack = new float[0];
+        /** A K-major weight packed whole by {@link #packBKMajorAll} (grown on demand; only read by the tasks of the
+         *  call that packed it). */
+        float[] bAll = new float[0];
     }
 
     private static final Scratch<Workspace> WS = new Scratch<>(Workspace::new);
-
-    /** Per calling thread: a K-major weight packed whole ({@link #packBKMajorAll}), grown on demand and kept. */
-    private static final ThreadLocal<float[]> SHARED_B = ThreadLocal.withInitial(() -> new float[0]);
 
     static void matmul(float[] out, float[] inp, float[] w, float[] bias, int N, int C, int OC, Activation act) {
         checkLen(w, (long) OC * C, "weight");
@@ -94,13 +94,13 @@ final class Gemm {
      */
     static void matmulAdd(float[] out, float[] inp, float[] w, WeightMatrix wm, float[] bias, int N, int C, int OC) {
         if (w != null) checkLen(w, (long) OC * C, "weight");
-        else if (wm.rows != OC || wm.cols != C) throw new IllegalArgumentException("weight is " + wm.rows + "×" + wm.cols + ", expected " + OC + "×" + C);
+        else checkShape(wm, OC, C);
         matmul(out, inp, false, w, wm, null, bias, N, C, OC, Activation.NONE, true);
     }
 
     /** As above with the weight in a {@link WeightMatrix} (rows widened as they are packed; same results as float[]). */
     static void matmul(float[] out, float[] inp, WeightMatrix wm, float[] bias, int N, int C, int OC, Activation act) {
-        if (wm.rows != OC || wm.cols != C) throw new IllegalArgumentException("weight is " + wm.rows + "×" + wm.cols + ", expected " + OC + "×" + C);
+        checkShape(wm, OC, C);
         matmul(out, inp, false, null, wm, null, bias, N, C, OC, act, false);
     }
 
@@ -241,24 +241,29 @@ final class Gemm {
             tile(out, inp, inpPanels, w, wm, wKN, null, bias, N, C, OC, act, accumulate, 0, N, 0, panels);
             return;
         }
-        // a K-major weight whose row tasks would each pack it again: pack it once for all of them (an [OC,C] weight
-        // is only split this way for small products, where that repacking costs little)
-        float[] allPacked = null;
-        if (wKN != null && rt > 1) {
-            long need = (long) panels * NR * C;
-            if (need > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("weight too large to pack: " + C + "×" + OC);
-            allPacked = SHARED_B.get();
-            if (allPacked.length < need) SHARED_B.set(allPacked = new float[(int) need]);
-            packBKMajorAll(allPacked, wKN, C, OC);
+        // a K-major weight whose row tasks would each pack it again: pack it once for all of them, into the caller's
+        // workspace (an [OC,C] weight is only split this way for small products, where that repacking costs little)
+        Workspace ws = wKN != null && rt > 1 ? WS.take() : null;
+        try {
+            float[] bAll = null;
+            if (ws != null) {
+                long need = (long) panels * NR * C;
+                if (need > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("weight too large to pack: " + C + "×" + OC);
+                if (ws.bAll.length < need) ws.bAll = new float[(int) need];
+                bAll = ws.bAll;
+                packBKMajorAll(bAll, wKN, C, OC);
+            }
+            final float[] packed = bAll;
+            Parallel.forEach(ct * rt, threads, task -> {
+                int ci = task % ct, ri = task / ct;
+                int p0 = (int) ((long) panels * ci / ct), p1 = (int) ((long) panels * (ci + 1) / ct);
+                int rowPanels = (N + MR - 1) / MR;
+                int r0 = (int) ((long) rowPanels * ri / rt) * MR, r1 = Math.min(N, (int) ((long) rowPanels * (ri + 1) / rt) * MR);
+                tile(out, inp, inpPanels, w, wm, wKN, packed, bias, N, C, OC, act, accumulate, r0, r1, p0, p1);
+            });
+        } finally {
+            if (ws != null) WS.give(ws);
         }
-        final float[] bAll = allPacked;
-        Parallel.forEach(ct * rt, threads, task -> {
-            int ci = task % ct, ri = task / ct;
-            int p0 = (int) ((long) panels * ci / ct), p1 = (int) ((long) panels * (ci + 1) / ct);
-            int rowPanels = (N + MR - 1) / MR;
-            int r0 = (int) ((long) rowPanels * ri / rt) * MR, r1 = Math.min(N, (int) ((long) rowPanels * (ri + 1) / rt) * MR);
-            tile(out, inp, inpPanels, w, wm, wKN, bAll, bias, N, C, OC, act, accumulate, r0, r1, p0, p1);
-        });
     }
 
     /**
@@ -433,6 +438,10 @@ final class Gemm {
         float s = 0f;
         for (int i = 0; i < VL; i++) s += red[i];
         return s;
+    }
+
+    private static void checkShape(WeightMatrix wm, int OC, int C) {
+        if (wm.rows != OC || wm.cols != C) throw new IllegalArgumentException("weight is " + wm.rows + "×" + wm.cols + ", expected " + OC + "×" + C);
     }
 
     private static void checkLen(float[] a, long need, String name) {
