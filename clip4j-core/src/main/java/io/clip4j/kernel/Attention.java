@@ -80,6 +80,70 @@ final class Attention {
         });
     }
 
+    /**
+     * Attention for one query row per batch item: out[b, h·D .. h·D + D) = softmax(q·kᵀ · D^-½) · v, where q is row
+     * queryRow[b] of qkv[·,3C] and the keys and values are rows [keyStart[b], keyStart[b] + keyCount[b]) (the caller
+     * applies any causal or padding limit through the range). keyCount[b] = 0 gives a zero row.
+     * out[B,C] is dense: row b for item b. This is the last block of a tower whose output is read at one position.
+     */
+    static void pooledQueries(float[] out, float[] qkv, int[] queryRow, int[] keyStart, int[] keyCount, int B, int C, int H) {
+        if (B < 0 || H <= 0 || C % H != 0) throw new IllegalArgumentException("C=" + C + " is not divisible by H=" + H);
+        if (queryRow.length < B || keyStart.length < B || keyCount.length < B) throw new IllegalArgumentException("row arrays shorter than B");
+        if (out.length < (long) B * C) throw new IllegalArgumentException("out too short");
+        long macs = 0;
+        for (int b = 0; b < B; b++) {
+            long lastRow = Math.max(queryRow[b], (long) keyStart[b] + keyCount[b] - 1);
+            if (queryRow[b] < 0 || keyStart[b] < 0 || keyCount[b] < 0 || (lastRow + 1) * 3 * C > qkv.length)
+                throw new IllegalArgumentException("item " + b + ": rows outside qkv");
+            macs += 2L * keyCount[b] * C;
+        }
+        if (B == 0 || C == 0) return;
+        int D = C / H;
+        int threads = macs < PARALLEL_MIN_MACS ? 1 : Parallel.parallelism();
+        Parallel.forEach(B * H, threads, task -> {
+            int b = task / H, h = task % H;
+            Workspace ws = WS.take();
+            try {
+                pooledHead(out, b * C + h * D, qkv, queryRow[b], keyStart[b], keyCount[b], C, D, h, ws);
+            } finally {
+                WS.give(ws);
+            }
+        });
+    }
+
+    /** One head of {@link #pooledQueries}: scores per key (a dot product over D), the softmax of the full kernel, then
+     *  the probability-weighted sum of the value rows. */
+    private static void pooledHead(float[] out, int outOff, float[] qkv, int qRow, int k0, int keys, int C, int D, int h, Workspace ws) {
+        if (keys == 0) {
+            Arrays.fill(out, outOff, outOff + D, 0f);
+            return;
+        }
+        int C3 = 3 * C, width = (keys + VL - 1) / VL * VL;
+        float[] sc = ws.sc = grow(ws.sc, width);
+        float[] o = ws.o = grow(ws.o, D);
+        int q = qRow * C3 + h * D, dv = D / VL * VL;
+        for (int s = 0; s < keys; s++) {
+            int k = (k0 + s) * C3 + C + h * D;
+            FloatVector acc = FloatVector.zero(S);
+            int d = 0;
+            for (; d < dv; d += VL) acc = FloatVector.fromArray(S, qkv, q + d).fma(FloatVector.fromArray(S, qkv, k + d), acc);
+            float dot = Vec.sum(acc);
+            for (; d < D; d++) dot += qkv[q + d] * qkv[k + d];
+            sc[s] = dot;
+        }
+        softmaxRow(sc, 0, keys, width, (float) (1.0 / Math.sqrt(D)));
+        Arrays.fill(o, 0, D, 0f);
+        for (int s = 0; s < keys; s++) {
+            int v = (k0 + s) * C3 + 2 * C + h * D;
+            float p = sc[s];
+            FloatVector pv = FloatVector.broadcast(S, p);
+            int d = 0;
+            for (; d < dv; d += VL) FloatVector.fromArray(S, qkv, v + d).fma(pv, FloatVector.fromArray(S, o, d)).intoArray(o, d);
+            for (; d < D; d++) o[d] += p * qkv[v + d];
+        }
+        System.arraycopy(o, 0, out, outOff, D);
+    }
+
     private static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }
 
     /** Head h of the sequence whose T tokens are rows [row0, row0 + T) of qkv and out; keys: visible key count;

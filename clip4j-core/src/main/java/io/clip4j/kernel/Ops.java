@@ -103,4 +103,13 @@ public final class Ops {
     public static void attentionPacked(float[] out, float[] qkv, int[] offsets, int B, int C, int H, boolean causal) {
         Attention.attentionPacked(out, qkv, offsets, B, C, H, causal);
     }
+
+    /**
+     * Attention for one query row per batch item (the rows a tower's output is read at): out[b] (dense, [B,C]) is the
+     * attention of row queryRow[b] of qkv[·,3C] over the key/value rows [keyStart[b], keyStart[b] + keyCount[b]).
+     * Equal, to rounding, to row queryRow[b] of the full attention when the range is the keys that row sees.
+     */
+    public static void attentionPooled(float[] out, float[] qkv, int[] queryRow, int[] keyStart, int[] keyCount, int B, int C, int H) {
+        Attention.pooledQueries(out, qkv, queryRow, keyStart, keyCount, B, C, H);
+    }
 }

@@ -49,6 +49,37 @@ public final class Encoder {
         for (Block block : blocks) block.forwardPacked(x, offsets, B, causal, ws);
     }
 
+    /**
+     * Runs every block and returns only the final hidden state at one row per item: pooled[b] (dense, [B,C]) = row
+     * poolRow[b] of what {@link #forward} (offsets null: x[B,T,C], optional key mask validKeys) or
+     * {@link #forwardPacked} (offsets: packed rows, T unused) leaves in x, to rounding. The last block runs only
+     * for those rows ({@link Block#forwardPooled}); x is left holding the input of the last block.
+     */
+    public void forwardPooled(float[] pooled, float[] x, int B, int T, int C, int[] offsets, boolean causal, int[] validKeys,
+                              int[] poolRow, Workspace ws) {
+        int last = blocks.length - 1;
+        for (int i = 0; i < last; i++) {
+            if (offsets != null) blocks[i].forwardPacked(x, offsets, B, causal, ws);
+            else blocks[i].forward(x, B, T, causal, validKeys, ws, null, null);
+        }
+        if (last < 0) {
+            for (int b = 0; b < B; b++) System.arraycopy(x, poolRow[b] * C, pooled, b * C, C);
+            return;
+        }
+        // the keys row poolRow[b] sees: its item's rows, cut by the padding mask and, when causal, at itself
+        int[] keyStart = new int[B], keyCount = new int[B];
+        for (int b = 0; b < B; b++) {
+            int start = offsets != null ? offsets[b] : b * T, len = offsets != null ? offsets[b + 1] - offsets[b] : T;
+            if (poolRow[b] < start || poolRow[b] >= start + len) throw new IllegalArgumentException("pooled row " + poolRow[b] + " is outside item " + b);
+            if (validKeys != null) len = Math.min(len, Math.max(0, validKeys[b]));
+            if (causal) len = Math.min(len, poolRow[b] - start + 1);
+            keyStart[b] = start;
+            keyCount[b] = len;
+        }
+        int N = offsets != null ? offsets[B] : B * T;
+        blocks[last].forwardPooled(pooled, x, N, B, poolRow, keyStart, keyCount, ws);
+    }
+
     public List<Param> params() {
         List<Param> out = new ArrayList<>();
         for (Block b : blocks) {

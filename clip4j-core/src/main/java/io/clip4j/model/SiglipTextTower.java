@@ -51,13 +51,18 @@ public final class SiglipTextTower implements TextEncoder {
             for (int c = 0; c < C; c++) x[dst + c] += pos[t * C + c];
         }
         Trace.put(trace, "text.embeddings", x, B * L * C, B, L, C);
-        encoder.forward(x, B, L, C, false, ws, trace, "text.");
+        float[] last = ws.get(POOLED, 2 * B * C);
         if (trace != null) {
+            encoder.forward(x, B, L, C, false, ws, trace, "text.");
             lnFinal.forward(tmp, x, B * L);
             Trace.put(trace, "text.last_hidden_state", tmp, B * L * C, B, L, C);
+            for (int b = 0; b < B; b++) System.arraycopy(x, (b * L + L - 1) * C, last, b * C, C);
+        } else {
+            // only position L−1 is read: the last block runs for it alone
+            int[] lastRows = new int[B];
+            for (int b = 0; b < B; b++) lastRows[b] = b * L + L - 1;
+            encoder.forwardPooled(last, x, B, L, C, null, false, null, lastRows, ws);
         }
-        float[] last = ws.get(POOLED, 2 * B * C);
-        for (int b = 0; b < B; b++) System.arraycopy(x, (b * L + L - 1) * C, last, b * C, C);
         lnFinal.forward(tmp, last, B);
         head.forward(out, tmp, B);
     }

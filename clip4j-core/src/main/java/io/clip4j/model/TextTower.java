@@ -19,7 +19,8 @@ import java.util.List;
  * exact when the tower runs only its first (pooling position + 1) tokens. The kept tokens of all items are packed
  * one after another without padding ({@link Encoder#forwardPacked}), so a batch costs the sum of its caption
  * lengths rather than batch × 77 (or batch × its longest caption): a 12-token caption costs about 14/77 of a full
- * pass, whatever else is in its batch. (With a trace, all L positions of every item run.)
+ * pass, whatever else is in its batch. Only the pooled row is read, so the last block runs for it alone
+ * ({@link Encoder#forwardPooled}). (With a trace, all L positions of every item run, through every block.)
  */
 public final class TextTower implements TextEncoder {
     public final TextConfig config;
@@ -73,19 +74,18 @@ public final class TextTower implements TextEncoder {
         Trace.put(trace, "text.token_embeds", x, N * C, B, L, C);
         for (int b = 0; b < B; b++) for (int i = 0, base = offsets[b] * C, n = (offsets[b + 1] - offsets[b]) * C; i < n; i++) x[base + i] += pos[i];
         Trace.put(trace, "text.embeddings", x, N * C, B, L, C);
+        // the pooled state of item b is its last kept row; LayerNorm is per row, so normalising only those rows gives
+        // the same values
+        float[] pooledIn = ws.get(POOLED, 2 * B * C);
+        int[] poolRow = new int[B];
+        for (int b = 0; b < B; b++) poolRow[b] = offsets[b] + pool[b];
         if (trace != null) {
             encoder.forward(x, B, L, C, true, ws, trace, "text.");
             lnFinal.forward(tmp, x, N);
             Trace.put(trace, "text.ln_final", tmp, N * C, B, L, C);
+            for (int b = 0; b < B; b++) System.arraycopy(x, poolRow[b] * C, pooledIn, b * C, C);
         } else {
-            encoder.forwardPacked(x, offsets, B, true, ws);
-        }
-        // the pooled state of item b is its last kept row; LayerNorm is per row, so normalising only those rows gives
-        // the same values
-        float[] pooledIn = ws.get(POOLED, 2 * B * C);
-        for (int b = 0; b < B; b++) {
-            int row = offsets[b] + pool[b];
-            System.arraycopy(x, row * C, pooledIn, b * C, C);
+            encoder.forwardPooled(pooledIn, x, B, 0, C, offsets, true, null, poolRow, ws);   // last block: pooled rows only
         }
         lnFinal.forward(tmp, pooledIn, B);
         Trace.put(trace, "text.pooled", tmp, B * C, B, C);

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * CLIP's image tower (ViT). For B images pixels[B,3,S,S] (normalised, CHW):
  * patches[B·G², 3·P·P] → ·Wpatchᵀ → [B,G²,C]; prepend the class embedding → x[B,T=G²+1,C]; + position embedding;
- * ln_pre; blocks (no mask); ln_post on the class token → [B,C]; · Wprojᵀ → [B,E].
+ * ln_pre; blocks (no mask); ln_post on the class token → [B,C]; · Wprojᵀ → [B,E]. Only the class token is read, so
+ * the last block runs for it alone ({@link Encoder#forwardPooled}; with a trace, for every token).
  * The patch embedding is a matmul over flattened patches ({@link PatchEmbedding}).
  */
 public final class VisionTower implements ImageEncoder {
@@ -71,9 +72,16 @@ public final class VisionTower implements ImageEncoder {
         lnPre.forward(tmp, x, N);
         System.arraycopy(tmp, 0, x, 0, N * C);
         Trace.put(trace, "vision.ln_pre", x, N * C, B, T, C);
-        encoder.forward(x, B, T, C, false, ws, trace, "vision.");
         float[] cls0 = ws.get(POOLED, 2 * B * C);
-        for (int b = 0; b < B; b++) System.arraycopy(x, b * T * C, cls0, b * C, C);
+        if (trace != null) {
+            encoder.forward(x, B, T, C, false, ws, trace, "vision.");
+            for (int b = 0; b < B; b++) System.arraycopy(x, b * T * C, cls0, b * C, C);
+        } else {
+            // only the class token is read: the last block runs for it alone
+            int[] classRows = new int[B];
+            for (int b = 0; b < B; b++) classRows[b] = b * T;
+            encoder.forwardPooled(cls0, x, B, T, C, null, false, null, classRows, ws);
+        }
         lnPost.forward(tmp, cls0, B);
         Trace.put(trace, "vision.ln_post", tmp, B * C, B, C);
         projection.forward(out, tmp, B);

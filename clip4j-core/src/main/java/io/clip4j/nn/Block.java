@@ -85,6 +85,27 @@ public final class Block {
         }
     }
 
+    /**
+     * The block for a tower whose output is read at one row per item (CLIP's class token or end of text, SigLIP's last
+     * position): pooled[b] (dense, [B,C]) = the block's output at row poolRow[b] of x[N,C]. Every row still goes
+     * through ln_1 and the qkv projection, since its key and value are needed, but only the pooled rows' queries
+     * attend, over the key rows [keyStart[b], keyStart[b] + keyCount[b]) (the caller applies a causal or padding
+     * limit through that range), and only those rows go through out_proj and the MLP: about three quarters of the
+     * block's work is skipped. x is read, not updated. Equal to rows poolRow of {@link #forward}, to rounding.
+     */
+    public void forwardPooled(float[] pooled, float[] x, int N, int B, int[] poolRow, int[] keyStart, int[] keyCount, Workspace ws) {
+        int C = ln1.weight.numel(), I = fc1.out;
+        float[] h = ws.get(H, N * C), qkvBuf = ws.get(QKV_MLP, Math.max(N * 3 * C, B * I)), att = ws.get(ATT, B * C), mlp = qkvBuf;
+        ln1.forward(h, x, N);
+        qkv.forward(qkvBuf, h, N);
+        Ops.attentionPooled(att, qkvBuf, poolRow, keyStart, keyCount, B, C, heads);
+        for (int b = 0; b < B; b++) System.arraycopy(x, poolRow[b] * C, pooled, b * C, C);
+        outProj.forwardAdd(pooled, att, B);                             // pooled += out_proj(att)
+        ln2.forward(h, pooled, B);
+        fc1.forward(mlp, h, B, activation.kernel());
+        fc2.forwardAdd(pooled, mlp, B);                                 // pooled += fc2(mlp)
+    }
+
     /** x[n] = act(x), in place. */
     public static void activate(Activation act, float[] x, int n) {
         Ops.activation(act.kernel(), x, n);

@@ -60,6 +60,43 @@ class AttentionTest {
         }
     }
 
+    /** One query row per item, over a given key range: equals that row of the full attention (scalar reference). */
+    @Test void pooledQueriesEqualTheirRowsOfTheFullAttention() {
+        SplittableRandom r = new SplittableRandom(23);
+        int[][] shapes = {{3, 50, 768, 12}, {2, 7, 40, 5}, {4, 77, 512, 8}, {1, 1, 64, 1}, {2, 13, 72, 1}, {3, 9, 24, 2}};
+        for (int[] s : shapes) {
+            int B = s[0], T = s[1], C = s[2], H = s[3];
+            float[] qkv = rand(r, B * T * 3 * C, -2f, 2f);
+            for (boolean causal : new boolean[] {false, true}) {
+                int[] valid = new int[B], queryRow = new int[B], keyStart = new int[B], keyCount = new int[B];
+                for (int b = 0; b < B; b++) {
+                    valid[b] = b == 1 ? T / 2 : T;
+                    int t = causal ? r.nextInt(T) : (b % 2 == 0 ? 0 : T - 1);
+                    queryRow[b] = b * T + t;
+                    keyStart[b] = b * T;
+                    keyCount[b] = causal ? Math.min(valid[b], t + 1) : valid[b];
+                }
+                float[] ref = new float[B * T * C], out = new float[B * C + 3];
+                java.util.Arrays.fill(out, 99f);
+                ScalarOps.attention(ref, qkv, B, T, C, H, causal, valid);
+                Ops.attentionPooled(out, qkv, queryRow, keyStart, keyCount, B, C, H);
+                String what = "B=" + B + " T=" + T + " C=" + C + " H=" + H + " causal=" + causal;
+                float[] want = new float[B * C];
+                for (int b = 0; b < B; b++) System.arraycopy(ref, queryRow[b] * C, want, b * C, C);
+                assertClose(want, out, B * C, 1e-5, what);
+                for (int i = B * C; i < out.length; i++) assertEquals(99f, out[i], what + ": wrote past the end");
+            }
+        }
+        // no visible key: a zero row, as the full kernel gives
+        float[] qkv = rand(r, 2 * 3 * 8, -1f, 1f), out = new float[2 * 8];
+        java.util.Arrays.fill(out, 5f);
+        Ops.attentionPooled(out, qkv, new int[] {0, 1}, new int[] {0, 1}, new int[] {0, 1}, 2, 8, 2);
+        for (int i = 0; i < 8; i++) assertEquals(0f, out[i]);
+        // rows outside qkv are refused
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Ops.attentionPooled(new float[8], new float[3 * 8], new int[] {0}, new int[] {0}, new int[] {2}, 1, 8, 2));
+    }
+
     @Test void shapes() {
         SplittableRandom r = new SplittableRandom(21);
         int[][] shapes = {{1, 1, 64, 1}, {2, 50, 768, 12}, {3, 77, 512, 8}, {2, 7, 40, 5}, {2, 13, 72, 1}, {4, 50, 96, 3},
