@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (plain, with bias, with each fused activation, with a second K block, added onto a residual stream), its small-N and
  * matrix-vector routes, each also over a {@link WeightMatrix} (F32 in native memory as a mapped checkpoint gives it,
  * and BF16),
- * LayerNorm, causal and bidirectional attention with and without a key mask, attention over packed sequences, and the
+ * LayerNorm, causal and bidirectional attention with and without a key mask, attention over packed sequences and for
+ * one pooled query per item, and the
  * element-wise adds. It touches
  * only its own arrays, so results of concurrent callers are unaffected. The system property
  * {@code clip4j.warmup=false} turns it off.
@@ -112,12 +113,16 @@ public final class Warmup {
             Ops.layerNorm(out, x, gamma, beta, N, C, 1e-5f);
             Ops.attention(att, qkv, B, T, D, H, r % 2 == 0);
             Ops.attention(att, qkv, B, T, D, H, r % 2 == 1, validKeys);
+            Ops.attentionPooled(att, qkv, POOLED_ROWS, POOLED_KEY_START, validKeys, B, D, H);
             Ops.addInPlace(out, x, N * C);
             Ops.activation(acts[r % acts.length], out, N * C);
             // and with a scalar tail (threads split the small-N route's channels at multiples of 6, not of the vector)
             Ops.activation(acts[(r + 1) % acts.length], out, 13);
         }
     }
+
+    /** A tower's last block: one query row per item (class token, end of text) over the item's keys. */
+    private static final int[] POOLED_ROWS = {0, 16 + 12, 32 + 4, 48}, POOLED_KEY_START = {0, 16, 32, 48};
 
     /** Six sequences of 1 to 8 tokens packed without padding (24 rows). */
     private static final int[] PACKED_OFFSETS = {0, 3, 5, 11, 12, 16, 24};
