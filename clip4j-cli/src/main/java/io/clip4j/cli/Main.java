@@ -9,14 +9,18 @@ import picocli.CommandLine.ScopeType;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 
 /** The clip4j command line: one subcommand per job. */
 @Command(name = "clip4j", mixinStandardHelpOptions = true, version = "clip4j 0.1.0",
-        description = "CLIP-family image and text embeddings in pure Java.",
-        subcommands = {EmbedCommand.class, TokenizeCommand.class, ClassifyCommand.class, ScoreCommand.class, IndexCommand.class,
-                SearchCommand.class, DedupCommand.class, TrainCommand.class, EvalCommand.class, WiseFtCommand.class,
-                TokenizerCommand.class, InitCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
+        description = "CLIP-family image and text embeddings in pure Java.")
 public final class Main implements Runnable {
+    /** The subcommands, in the order help lists them. */
+    static final List<Class<?>> SUBCOMMANDS = List.of(EmbedCommand.class, TokenizeCommand.class, ClassifyCommand.class,
+            ScoreCommand.class, IndexCommand.class, SearchCommand.class, DedupCommand.class, TrainCommand.class,
+            EvalCommand.class, WiseFtCommand.class, TokenizerCommand.class, InitCommand.class, ConvertCommand.class,
+            CommandLine.HelpCommand.class);
+
     @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces for errors.")
     boolean debug;
 
@@ -33,6 +37,7 @@ public final class Main implements Runnable {
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         Main main = new Main();
         CommandLine cl = new CommandLine(main);
+        addSubcommands(cl, args.length > 0 ? args[0] : null);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -46,6 +51,20 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * Registers the subcommand that args[0] names, or all of them when it names none (help, an option, a typo: their
+     * output lists or suggests the commands). Picocli builds a command's model by reflection over its options, about
+     * 100 ms for the other twelve, spent at every start before any work.
+     */
+    static void addSubcommands(CommandLine cl, String first) {
+        boolean named = first != null && SUBCOMMANDS.stream().anyMatch(c -> !c.equals(CommandLine.HelpCommand.class) && name(c).equals(first));
+        for (Class<?> c : SUBCOMMANDS) if (!named || name(c).equals(first)) cl.addSubcommand(c);
+    }
+
+    private static String name(Class<?> command) {
+        return command.getAnnotation(Command.class).name();
     }
 
     private static boolean hasDebug(CommandLine.ParseResult parsed) {
@@ -64,6 +83,8 @@ public final class Main implements Runnable {
     }
 
     @Override public void run() {
-        new CommandLine(this).usage(System.out);
+        CommandLine cl = new CommandLine(this);
+        addSubcommands(cl, null);
+        cl.usage(System.out);
     }
 }
