@@ -376,6 +376,101 @@ public final class Backward {
     }
 
     /**
+     * Self-attention for one query row per item, saving its softmax weights: the last block of a tower whose output
+     * is read at one row per item. qkv[·,3C] = (q | k | v) per row, heads of D = C/H columns; item b's query is row
+     * queryRow[b] and its keys are rows [keyStart[b], keyStart[b] + keyCount[b]) (the caller applies a causal or
+     * padding limit through that range; the ranges of different items must not overlap).
+     * <pre>
+     *   probs[b,h,s] = softmax_s( q[queryRow b, h] · k[keyStart b + s, h] · D^-½ )     s < keyCount[b], else 0
+     *   out[b, h]    = Σ_s probs[b,h,s] · v[keyStart b + s, h]                          out[B,C], probs[B,H,T]
+     * </pre>
+     * T is the stride of probs (≥ every keyCount). An item with no key gets a zero row.
+     */
+    public static void pooledAttentionForward(float[] out, float[] probs, float[] qkv, int[] queryRow, int[] keyStart, int[] keyCount,
+                                              int B, int T, int C, int H) {
+        checkPooled(qkv, queryRow, keyStart, keyCount, B, T, C, H);
+        int D = C / H, C3 = 3 * C;
+        float scale = (float) (1.0 / Math.sqrt(D));
+        Parallel.forWork(B * H, (long) T * D * 2, (lo, hi) -> {
+            for (int bh = lo; bh < hi; bh++) {
+                int b = bh / H, h = bh % H, p = bh * T, keys = keyCount[b], k0 = keyStart[b], q = queryRow[b] * C3 + h * D;
+                int o = b * C + h * D;
+                for (int d = 0; d < D; d++) out[o + d] = 0f;
+                Arrays.fill(probs, p, p + T, 0f);
+                if (keys == 0) continue;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int s = 0; s < keys; s++) {
+                    float z = dot(qkv, q, qkv, (k0 + s) * C3 + C + h * D, D) * scale;
+                    probs[p + s] = z;
+                    if (z > max) max = z;
+                }
+                float sum = 0f;
+                for (int s = 0; s < keys; s++) { float e = (float) Math.exp(probs[p + s] - max); probs[p + s] = e; sum += e; }
+                float inv = 1f / sum;
+                for (int s = 0; s < keys; s++) probs[p + s] *= inv;
+                for (int s = 0; s < keys; s++) axpy(probs[p + s], qkv, (k0 + s) * C3 + 2 * C + h * D, out, o, D);
+            }
+        });
+    }
+
+    /**
+     * Adjoint of {@link #pooledAttentionForward}, per (b, h) with P = probs[b,h,:], z = D^-½·q·kᵀ:
+     * <pre>
+     *   dv[s]  += P[s] · dout[b]
+     *   dP[s]   = dout[b] · v[s]
+     *   dz[s]   = P[s] · (dP[s] − Σ_u P[u]·dP[u])
+     *   dq     += D^-½ · Σ_s dz[s] · k[s]           (row queryRow[b] only: no other query was computed)
+     *   dk[s]  += D^-½ · dz[s] · q
+     * </pre>
+     * into dqkv[·,3C] (q, k, v column blocks). Threads take disjoint (b, h) pairs, which write disjoint parts of dqkv
+     * (items' rows do not overlap, heads' columns do not), so the result does not depend on the thread count.
+     */
+    public static void pooledAttentionBackward(float[] dqkv, float[] dout, float[] qkv, float[] probs, int[] queryRow, int[] keyStart,
+                                               int[] keyCount, int B, int T, int C, int H) {
+        checkPooled(qkv, queryRow, keyStart, keyCount, B, T, C, H);
+        if (dqkv.length < (long) (maxRow(queryRow, keyStart, keyCount, B) + 1) * 3 * C)
+            throw new IllegalArgumentException("dqkv too short");
+        int D = C / H, C3 = 3 * C;
+        float scale = (float) (1.0 / Math.sqrt(D));
+        Parallel.forWork(B * H, (long) T * D * 4, (lo, hi) -> {
+            float[] dz = new float[T];
+            for (int bh = lo; bh < hi; bh++) {
+                int b = bh / H, h = bh % H, p = bh * T, keys = keyCount[b], k0 = keyStart[b], o = b * C + h * D;
+                int q = queryRow[b] * C3 + h * D;
+                float sum = 0f;
+                for (int s = 0; s < keys; s++) {
+                    int v = (k0 + s) * C3 + 2 * C + h * D;
+                    float dp = dot(dout, o, qkv, v, D);
+                    axpy(probs[p + s], dout, o, dqkv, v, D);           // dv[s] += P[s]·dout[b]
+                    dz[s] = dp;
+                    sum += probs[p + s] * dp;
+                }
+                for (int s = 0; s < keys; s++) {
+                    float g = probs[p + s] * (dz[s] - sum) * scale;
+                    int k = (k0 + s) * C3 + C + h * D;
+                    axpy(g, qkv, k, dqkv, q, D);                        // dq += g·k[s]
+                    axpy(g, qkv, q, dqkv, k, D);                        // dk[s] += g·q
+                }
+            }
+        });
+    }
+
+    private static void checkPooled(float[] qkv, int[] queryRow, int[] keyStart, int[] keyCount, int B, int T, int C, int H) {
+        if (B < 0 || H <= 0 || C % H != 0) throw new IllegalArgumentException("C=" + C + " is not divisible by H=" + H);
+        if (queryRow.length < B || keyStart.length < B || keyCount.length < B) throw new IllegalArgumentException("row arrays shorter than B");
+        for (int b = 0; b < B; b++)
+            if (queryRow[b] < 0 || keyStart[b] < 0 || keyCount[b] < 0 || keyCount[b] > T)
+                throw new IllegalArgumentException("item " + b + ": query row " + queryRow[b] + ", keys [" + keyStart[b] + ", +" + keyCount[b] + ") with T=" + T);
+        if ((long) (maxRow(queryRow, keyStart, keyCount, B) + 1) * 3 * C > qkv.length) throw new IllegalArgumentException("rows outside qkv");
+    }
+
+    private static int maxRow(int[] queryRow, int[] keyStart, int[] keyCount, int B) {
+        int m = -1;
+        for (int b = 0; b < B; b++) m = Math.max(m, Math.max(queryRow[b], keyStart[b] + keyCount[b] - 1));
+        return m;
+    }
+
+    /**
      * Σ_d a[ao + d]·b[bo + d]: vector fma per lane, then the lanes added in a fixed order (reduceLanes(ADD) may add
      * in another order before and after JIT compilation, which would make results depend on warm-up).
      */

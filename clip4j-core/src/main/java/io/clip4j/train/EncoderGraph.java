@@ -26,6 +26,17 @@ import java.util.Arrays;
  * padded query rows are computed but receive no gradient (nothing reads them), so their rows of every d-buffer stay 0.
  * Residual states res[0..layers] are kept (res[0] is the tower's input to the stack, written by the caller).
  * Buffers grow to the largest batch seen and are reused; only the first N rows are meaningful.
+ *
+ * <p>Pooled mode ({@link #poolAt}): when the tower reads the stack's output at one row per item only (CLIP's class
+ * token and end of text, SigLIP's last text position), the last block runs for those rows alone. Every row still
+ * gets ln1 and the qkv projection (its key and value are needed); then, over the B pooled rows only:
+ * <pre>
+ *   a    = pooled attention(qkv)         saved: probs[B,H,T] (the pooled query's weights), a[B,C]
+ *   m, h2, f, g, x'                      as above, [B,·] instead of [N,·]; x' is written to the pooled rows of res[L]
+ * </pre>
+ * The other rows' outputs are never read, so their gradient is exactly zero: the backward of the full block would
+ * add nothing for them. This one skips that work (about three quarters of the last block, both ways) and gives the
+ * same gradients to rounding.
  */
 final class EncoderGraph {
     final Encoder encoder;
@@ -36,6 +47,10 @@ final class EncoderGraph {
     int B, T;
     /** Real tokens per item (keys past them are masked, NaFlex padding), or null: every key visible. */
     int[] validKeys;
+    /** Pooled mode: item b's output row (b·T + its pooled index) and the keys that row sees; null: every row runs. */
+    private int[] poolRow, keyStart, keyCount;
+    /** Pooled mode: d loss / d m of the last block's pooled rows [B,C]. */
+    private float[] dpool = new float[0];
     float[][] res, h1, mean1, rstd1, qkv, probs, att, mid, h2, mean2, rstd2, f, g;
     // backward scratch, reused by every block
     private float[] dh, dqkv, datt, dg, df;
@@ -65,6 +80,7 @@ final class EncoderGraph {
      */
     float[] begin(int B, int T, int[] validKeys) {
         this.validKeys = validKeys == null ? null : validKeys.clone();
+        this.poolRow = null;
         this.B = B;
         this.T = T;
         int N = B * T;
@@ -79,15 +95,34 @@ final class EncoderGraph {
         return res[0];
     }
 
+    /**
+     * Pooled mode for the next {@link #forward} (call after {@link #begin}): the caller reads the output only at row
+     * index[b] of each item b, and its d loss / d output is zero at every other row. The last block then runs for
+     * those rows only. index[b] must be a real token (below validKeys[b], if any).
+     */
+    void poolAt(int[] index) {
+        if (layers == 0) return;
+        poolRow = new int[B]; keyStart = new int[B]; keyCount = new int[B];
+        for (int b = 0; b < B; b++) {
+            int t = index[b], valid = validKeys == null ? T : Math.max(0, Math.min(T, validKeys[b]));
+            if (t < 0 || t >= valid) throw new IllegalArgumentException("pooled index " + t + " of item " + b + " is outside its " + valid + " tokens");
+            poolRow[b] = b * T + t;
+            keyStart[b] = b * T;
+            keyCount[b] = causal ? Math.min(valid, t + 1) : valid;
+        }
+        dpool = grow(dpool, B * C);
+    }
+
     static float[] grow(float[] a, int n) { return a.length >= n ? a : new float[n]; }
 
-    /** The stack's output x[B,T,C] after {@link #forward}. */
+    /** The stack's output x[B,T,C] after {@link #forward} (in pooled mode, only the pooled rows hold it). */
     float[] output() { return res[layers]; }
 
     /** Runs every block on res[0], saving activations. */
     void forward() {
         int N = B * T;
-        for (int l = 0; l < layers; l++) {
+        int full = poolRow == null ? layers : layers - 1;
+        for (int l = 0; l < full; l++) {
             Block bk = encoder.blocks[l];
             float[] x = res[l], m = mid[l], out = res[l + 1];
             Backward.layerNormForward(h1[l], mean1[l], rstd1[l], x, bk.ln1.weight.data, bk.ln1.bias.data, N, C, bk.ln1.eps);
@@ -103,6 +138,28 @@ final class EncoderGraph {
             Ops.matmul(out, g[l], bk.fc2.weight.data, bk.fc2.bias.data, N, I, C);
             Ops.addInPlace(out, m, N * C);                                    // x' = m + mlp_out
         }
+        if (full < layers) forwardPooled(layers - 1);
+    }
+
+    /** Block l for the pooled rows only (see the class comment): a, m, h2, f, g are [B,·], probs [B,H,T]. */
+    private void forwardPooled(int l) {
+        int N = B * T;
+        Block bk = encoder.blocks[l];
+        float[] x = res[l], m = mid[l], out = res[l + 1];
+        Backward.layerNormForward(h1[l], mean1[l], rstd1[l], x, bk.ln1.weight.data, bk.ln1.bias.data, N, C, bk.ln1.eps);
+        Ops.matmul(qkv[l], h1[l], bk.qkv.weight.data, bk.qkv.bias.data, N, C, 3 * C);
+        Backward.pooledAttentionForward(att[l], probs[l], qkv[l], poolRow, keyStart, keyCount, B, T, C, H);
+        Ops.matmul(m, att[l], bk.outProj.weight.data, bk.outProj.bias.data, B, C, C);
+        for (int b = 0; b < B; b++)                                            // m = x[pooled] + attn_out
+            for (int c = 0, xo = poolRow[b] * C; c < C; c++) m[b * C + c] += x[xo + c];
+        Backward.layerNormForward(h2[l], mean2[l], rstd2[l], m, bk.ln2.weight.data, bk.ln2.bias.data, B, C, bk.ln2.eps);
+        Ops.matmul(f[l], h2[l], bk.fc1.weight.data, bk.fc1.bias.data, B, C, I);
+        System.arraycopy(f[l], 0, g[l], 0, B * I);
+        activate(activation, g[l], B * I);
+        float[] y = dh;                                                        // scratch until the backward
+        Ops.matmul(y, g[l], bk.fc2.weight.data, bk.fc2.bias.data, B, I, C);
+        Ops.addInPlace(y, m, B * C);                                           // x' = m + mlp_out
+        for (int b = 0; b < B; b++) System.arraycopy(y, b * C, out, poolRow[b] * C, C);
     }
 
     /**
@@ -112,7 +169,9 @@ final class EncoderGraph {
      */
     void backward(float[] dx, Gradients grads) {
         int N = B * T;
-        for (int l = layers - 1; l >= 0; l--) {
+        int full = poolRow == null ? layers : layers - 1;
+        if (full < layers) backwardPooled(layers - 1, dx, grads);
+        for (int l = full - 1; l >= 0; l--) {
             Block bk = encoder.blocks[l];
             // MLP branch: x' = m + fc2(act(fc1(ln2(m))))
             Backward.matmulBackwardSetInput(dg, grads.of(bk.fc2.weight), grads.of(bk.fc2.bias), dx, g[l], bk.fc2.weight.data, N, I, C);
@@ -130,6 +189,33 @@ final class EncoderGraph {
             Backward.layerNormBackward(dx, grads.of(bk.ln1.weight), grads.of(bk.ln1.bias), dh, res[l], bk.ln1.weight.data,
                     mean1[l], rstd1[l], N, C);                               // dx is now d loss / d x
         }
+    }
+
+    /**
+     * Adjoint of {@link #forwardPooled}: reads d loss / d output at the pooled rows of dx, and leaves dx = d loss / d
+     * res[l] on every row (the pooled rows' residual plus, through ln1 and the keys and values, every row's share).
+     */
+    private void backwardPooled(int l, float[] dx, Gradients grads) {
+        int N = B * T;
+        Block bk = encoder.blocks[l];
+        float[] dm = dpool;
+        for (int b = 0; b < B; b++) System.arraycopy(dx, poolRow[b] * C, dm, b * C, C);     // d loss / d x'
+        // MLP branch: x' = m + fc2(act(fc1(ln2(m))))
+        Backward.matmulBackwardSetInput(dg, grads.of(bk.fc2.weight), grads.of(bk.fc2.bias), dm, g[l], bk.fc2.weight.data, B, I, C);
+        zero(df, B * I);
+        activationBackward(activation, df, f[l], dg, B * I);
+        Backward.matmulBackwardSetInput(dh, grads.of(bk.fc1.weight), grads.of(bk.fc1.bias), df, h2[l], bk.fc1.weight.data, B, C, I);
+        Backward.layerNormBackward(dm, grads.of(bk.ln2.weight), grads.of(bk.ln2.bias), dh, mid[l], bk.ln2.weight.data,
+                mean2[l], rstd2[l], B, C);                                  // dm is now d loss / d m
+        // attention branch: m = x[pooled] + out_proj(pooled attention(qkv(ln1(x))))
+        Backward.matmulBackwardSetInput(datt, grads.of(bk.outProj.weight), grads.of(bk.outProj.bias), dm, att[l], bk.outProj.weight.data, B, C, C);
+        zero(dqkv, N * 3 * C);
+        Backward.pooledAttentionBackward(dqkv, datt, qkv[l], probs[l], poolRow, keyStart, keyCount, B, T, C, H);
+        Backward.matmulBackwardSetInput(dh, grads.of(bk.qkv.weight), grads.of(bk.qkv.bias), dqkv, h1[l], bk.qkv.weight.data, N, C, 3 * C);
+        zero(dx, N * C);
+        for (int b = 0; b < B; b++) System.arraycopy(dm, b * C, dx, poolRow[b] * C, C);     // the residual
+        Backward.layerNormBackward(dx, grads.of(bk.ln1.weight), grads.of(bk.ln1.bias), dh, res[l], bk.ln1.weight.data,
+                mean1[l], rstd1[l], N, C);                                  // dx is now d loss / d x
     }
 
     /** Floats held by the saved activations (buffer capacities; equals the model when the batch never changed size). */

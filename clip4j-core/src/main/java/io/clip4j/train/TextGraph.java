@@ -80,6 +80,7 @@ final class TextGraph {
         if (!causal) T = L;
         this.T = T;
         float[] x0 = encoder.begin(B, T);
+        encoder.poolAt(pool);                           // only the pooled rows are read: the last block runs for them alone
         float[] tok = tokenEmbedding.data, pos = positionEmbedding.data;
         for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) {
             int id = ids[b * L + t];

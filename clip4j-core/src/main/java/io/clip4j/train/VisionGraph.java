@@ -59,6 +59,7 @@ final class VisionGraph implements ImageGraph {
             for (int i = C, pi = b * G * G * C; i < T * C; i++, pi++) emb[base + i] = patchOut[pi] + pos[i];
         }
         float[] x0 = encoder.begin(B, T);
+        encoder.poolAt(poolIdx);                        // only the class token is read: the last block runs for it alone
         Backward.layerNormForward(x0, preMean, preRstd, emb, tower.lnPre.weight.data, tower.lnPre.bias.data, N, C, tower.lnPre.eps);
         encoder.forward();
         Backward.poolRows(pooled, encoder.output(), poolIdx, B, T, C);

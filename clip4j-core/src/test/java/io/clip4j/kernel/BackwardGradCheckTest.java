@@ -327,6 +327,54 @@ class BackwardGradCheckTest {
         assertArrayEquals(dkv1, dkv, "dkv: same bits with 1 and " + Parallel.threads() + " threads");
     }
 
+    /** float64 restatement of {@link Backward#pooledAttentionForward}: out[B,C], one query row per item. */
+    static double[] pooledAttentionD(double[] qkv, int[] rows, int[] starts, int[] counts, int B, int C, int H) {
+        int D = C / H, C3 = 3 * C;
+        double[] out = new double[B * C];
+        for (int b = 0; b < B; b++) for (int h = 0; h < H; h++) {
+            int n = counts[b];
+            double[] z = new double[n];
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int s = 0; s < n; s++) {
+                double dot = 0;
+                for (int d = 0; d < D; d++) dot += qkv[rows[b] * C3 + h * D + d] * qkv[(starts[b] + s) * C3 + C + h * D + d];
+                z[s] = dot / Math.sqrt(D);
+                max = Math.max(max, z[s]);
+            }
+            for (int s = 0; s < n; s++) { z[s] = Math.exp(z[s] - max); sum += z[s]; }
+            for (int s = 0; s < n; s++)
+                for (int d = 0; d < D; d++) out[b * C + h * D + d] += z[s] / sum * qkv[(starts[b] + s) * C3 + 2 * C + h * D + d];
+        }
+        return out;
+    }
+
+    /**
+     * One query row per item (a tower's last block, read at its pooled rows): items packed one after another, queries
+     * at the last row, at a single-row item, and in the middle of an item with a causal cut.
+     */
+    @Test void pooledAttention() {
+        Random r = new Random(12);
+        int[] rows = {3, 4, 7}, starts = {0, 4, 5}, counts = {4, 1, 3};   // items: rows [0,4), [4,5), [5,11)
+        int B = 3, N = 11, T = 6;
+        for (int[] shape : new int[][]{{12, 3}, {64, 2}}) {
+            int C = shape[0], H = shape[1];
+            float[] qkv = rand(r, N * 3 * C, 1), R = rand(r, B * C, 1);
+            float[] out = new float[B * C], probs = new float[B * H * T];
+            java.util.Arrays.fill(probs, 7f);
+            Backward.pooledAttentionForward(out, probs, qkv, rows, starts, counts, B, T, C, H);
+            assertForwardMatches("pooled attention (float64)", pooledAttentionD(d(qkv), rows, starts, counts, B, C, H), out, 1e-5);
+            for (int b = 0; b < B; b++) for (int h = 0; h < H; h++) for (int s = counts[b]; s < T; s++)
+                assertEquals(0f, probs[(b * H + h) * T + s], "weight past the keys of item " + b);
+            float[] dqkv = new float[qkv.length];
+            Backward.pooledAttentionBackward(dqkv, R, qkv, probs, rows, starts, counts, B, T, C, H);
+            check("pooledAttention dqkv (hd=" + C / H + ")", x -> pooledAttentionD(x[0], rows, starts, counts, B, C, H),
+                    new float[][]{qkv}, 0, dqkv, R);
+            float[] dqkv1 = new float[qkv.length];
+            Parallel.withMaxThreads(1, () -> Backward.pooledAttentionBackward(dqkv1, R, qkv, probs, rows, starts, counts, B, T, C, H));
+            assertArrayEquals(dqkv1, dqkv, "dqkv: same bits with 1 and " + Parallel.threads() + " threads");
+        }
+    }
+
     @Test void activations() {
         Random r = new Random(5);
         int n = 64;
