@@ -64,6 +64,20 @@ final class Elementwise {
         });
     }
 
+    /** x[b·n + i] += row[i] for b < B, i < n: one row added to each of B blocks (position embeddings). */
+    static void addBroadcast(float[] x, float[] row, int B, int n) {
+        if ((long) B * n > x.length || n > row.length) throw new IllegalArgumentException("addBroadcast: array shorter than the shape");
+        if (B == 0 || n == 0) return;
+        Parallel.forRange(B, Math.min(B, chunks((long) B * n, PARALLEL_MIN_ADD)), (from, to) -> {
+            int upper = S.loopBound(n);
+            for (int b = from; b < to; b++) {
+                int base = b * n, i = 0;
+                for (; i < upper; i += VL) FloatVector.fromArray(S, x, base + i).add(FloatVector.fromArray(S, row, i)).intoArray(x, base + i);
+                for (; i < n; i++) x[base + i] += row[i];
+            }
+        });
+    }
+
     static void layerNorm(float[] out, float[] inp, float[] gamma, float[] beta, int N, int C, float eps) {
         if ((long) N * C > out.length || (long) N * C > inp.length || gamma.length < C || beta.length < C)
             throw new IllegalArgumentException("layerNorm: array shorter than the shape");

@@ -77,6 +77,11 @@ public final class Ops {
         Elementwise.addInPlace(a, b, n);
     }
 
+    /** x[b·n + i] += row[i] for b < B, i < n (the same row added to each of B consecutive blocks of n values). */
+    public static void addBroadcast(float[] x, float[] row, int B, int n) {
+        Elementwise.addBroadcast(x, row, B, n);
+    }
+
     /**
      * Multi-head scaled dot-product attention.
      * qkv[B,T,3C] holds per token the query (cols 0..C), key (C..2C) and value (2C..3C), each split in H heads of D = C/H;

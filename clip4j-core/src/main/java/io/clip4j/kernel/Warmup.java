@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and BF16),
  * LayerNorm, causal and bidirectional attention with and without a key mask, attention over packed sequences and for
  * one pooled query per item, and the
- * element-wise adds. It touches
+ * element-wise adds (also of one row onto each block). It touches
  * only its own arrays, so results of concurrent callers are unaffected. The system property
  * {@code clip4j.warmup=false} turns it off.
  */
@@ -114,6 +114,12 @@ public final class Warmup {
             Ops.attention(att, qkv, B, T, D, H, r % 2 == 0);
             Ops.attention(att, qkv, B, T, D, H, r % 2 == 1, validKeys);
             Ops.attentionPooled(att, qkv, POOLED_ROWS, POOLED_KEY_START, validKeys, B, D, H);
+            Ops.attentionPooled(att, qkv, POOLED_ROWS, POOLED_KEY_START, POOLED_KEYS, B, D, H);
+            // the pooled rows' residual branches: small-N products added onto their stream, over channel ranges
+            // that leave a scalar tail (threads split the channels at multiples of 6)
+            if (r % 2 == 0) Ops.matmulAdd(out, wide, smallMatrix, bias, smallN, smallC, smallOC);
+            else Ops.matmulAdd(out, wide, w, bias, smallN, smallC, smallOC);
+            Ops.addBroadcast(out, gamma, 4, C - r % 3);
             Ops.addInPlace(out, x, N * C);
             Ops.activation(acts[r % acts.length], out, N * C);
             // and with a scalar tail (threads split the small-N route's channels at multiples of 6, not of the vector)
@@ -122,7 +128,8 @@ public final class Warmup {
     }
 
     /** A tower's last block: one query row per item (class token, end of text) over the item's keys. */
-    private static final int[] POOLED_ROWS = {0, 16 + 12, 32 + 4, 48}, POOLED_KEY_START = {0, 16, 32, 48};
+    private static final int[] POOLED_ROWS = {0, 16 + 12, 32 + 4, 48}, POOLED_KEY_START = {0, 16, 32, 48},
+            POOLED_KEYS = {16, 13, 5, 16};
 
     /** Six sequences of 1 to 8 tokens packed without padding (24 rows). */
     private static final int[] PACKED_OFFSETS = {0, 3, 5, 11, 12, 16, 24};

@@ -66,7 +66,7 @@ public final class VisionTower implements ImageEncoder {
         float[] pos = positionEmbedding.data, cls = classEmbedding.data;
         for (int b = 0; b < B; b++) System.arraycopy(cls, 0, x, b * T * C, C);
         Trace.put(trace, "vision.with_class_token", x, N * C, B, T, C);
-        for (int b = 0; b < B; b++) for (int i = 0, base = b * T * C; i < T * C; i++) x[base + i] += pos[i];
+        Ops.addBroadcast(x, pos, B, T * C);
         Trace.put(trace, "vision.embeddings", x, N * C, B, T, C);
         float[] tmp = ws.get(TMP, N * C);
         lnPre.forward(tmp, x, N);

@@ -4,6 +4,7 @@ import static io.clip4j.kernel.TestUtil.assertClose;
 import static io.clip4j.kernel.TestUtil.assertRel;
 import static io.clip4j.kernel.TestUtil.rand;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -216,6 +217,19 @@ class ElementwiseTest {
             Ops.addInPlace(a, b, n);
             assertArrayEquals(ref, a, "n=" + n);   // a single rounding per element: exact
         }
+    }
+
+    @Test void addBroadcast() {
+        SplittableRandom r = new SplittableRandom(14);
+        for (int[] s : new int[][] {{0, 5}, {3, 0}, {1, 1}, {4, 7}, {2, 17}, {32, 50 * 768}, {5, 1000}, {300, 1001}}) {
+            int B = s[0], n = s[1];
+            float[] x = rand(r, B * n + 3, -1f, 1f), row = rand(r, n + 1, -1f, 1f);
+            float[] ref = x.clone();
+            for (int b = 0; b < B; b++) for (int i = 0; i < n; i++) ref[b * n + i] += row[i];
+            Ops.addBroadcast(x, row, B, n);
+            assertArrayEquals(ref, x, "B=" + B + " n=" + n);   // one rounding per element: exact, and nothing past B·n
+        }
+        assertThrows(IllegalArgumentException.class, () -> Ops.addBroadcast(new float[10], new float[5], 3, 5));
     }
 
     @Test void layerNormMatchesScalar() {
