@@ -56,7 +56,7 @@ public final class Main implements Runnable {
     /**
      * Registers the subcommand that args[0] names, or all of them when it names none (help, an option, a typo: their
      * output lists or suggests the commands). Picocli builds a command's model by reflection over its options, about
-     * 100 ms for the other twelve, spent at every start before any work.
+     * 100 ms for the other thirteen (help included), spent at every start before any work.
      */
     static void addSubcommands(CommandLine cl, String first) {
         boolean named = first != null && SUBCOMMANDS.stream().anyMatch(c -> !c.equals(CommandLine.HelpCommand.class) && name(c).equals(first));

@@ -389,6 +389,8 @@ public final class Backward {
     public static void pooledAttentionForward(float[] out, float[] probs, float[] qkv, int[] queryRow, int[] keyStart, int[] keyCount,
                                               int B, int T, int C, int H) {
         checkPooled(qkv, queryRow, keyStart, keyCount, B, T, C, H);
+        if (out.length < (long) B * C) throw new IllegalArgumentException("out too short");
+        if (probs.length < (long) B * H * T) throw new IllegalArgumentException("probs too short");
         int D = C / H, C3 = 3 * C;
         float scale = (float) (1.0 / Math.sqrt(D));
         Parallel.forWork(B * H, (long) T * D * 2, (lo, hi) -> {
@@ -422,14 +424,26 @@ public final class Backward {
      *   dq     += D^-½ · Σ_s dz[s] · k[s]           (row queryRow[b] only: no other query was computed)
      *   dk[s]  += D^-½ · dz[s] · q
      * </pre>
-     * into dqkv[·,3C] (q, k, v column blocks). Threads take disjoint (b, h) pairs, which write disjoint parts of dqkv
-     * (items' rows do not overlap, heads' columns do not), so the result does not depend on the thread count.
+     * into dqkv[·,3C] (q, k, v column blocks). Each item's query row must be one of its keys, and the items' key
+     * ranges must follow one another without overlap (checked). Threads take disjoint (b, h) pairs, which then write
+     * disjoint parts of dqkv (items' rows do not overlap, heads' columns do not), so the result does not depend on the
+     * thread count.
      */
     public static void pooledAttentionBackward(float[] dqkv, float[] dout, float[] qkv, float[] probs, int[] queryRow, int[] keyStart,
                                                int[] keyCount, int B, int T, int C, int H) {
         checkPooled(qkv, queryRow, keyStart, keyCount, B, T, C, H);
         if (dqkv.length < (long) (maxRow(queryRow, keyStart, keyCount, B) + 1) * 3 * C)
             throw new IllegalArgumentException("dqkv too short");
+        if (dout.length < (long) B * C) throw new IllegalArgumentException("dout too short");
+        if (probs.length < (long) B * H * T) throw new IllegalArgumentException("probs too short");
+        // the threads' writes are disjoint only if each item's query is one of its keys and the items' key ranges follow
+        // one another without overlap
+        for (int b = 0; b < B; b++) {
+            if (queryRow[b] < keyStart[b] || queryRow[b] >= keyStart[b] + keyCount[b])
+                throw new IllegalArgumentException("item " + b + ": query row " + queryRow[b] + " is not one of its keys");
+            if (b > 0 && keyStart[b] < keyStart[b - 1] + keyCount[b - 1])
+                throw new IllegalArgumentException("item " + b + ": keys overlap the previous item's");
+        }
         int D = C / H, C3 = 3 * C;
         float scale = (float) (1.0 / Math.sqrt(D));
         Parallel.forWork(B * H, (long) T * D * 4, (lo, hi) -> {

@@ -57,6 +57,8 @@ public final class Encoder {
      */
     public void forwardPooled(float[] pooled, float[] x, int B, int T, int C, int[] offsets, boolean causal, int[] validKeys,
                               int[] poolRow, Workspace ws) {
+        if (poolRow.length < B || (offsets != null && offsets.length < B + 1) || (validKeys != null && validKeys.length < B))
+            throw new IllegalArgumentException("poolRow, offsets or validKeys shorter than the batch of " + B);
         int last = blocks.length - 1;
         for (int i = 0; i < last; i++) {
             if (offsets != null) blocks[i].forwardPacked(x, offsets, B, causal, ws);

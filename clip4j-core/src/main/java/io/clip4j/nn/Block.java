@@ -95,6 +95,11 @@ public final class Block {
      */
     public void forwardPooled(float[] pooled, float[] x, int N, int B, int[] poolRow, int[] keyStart, int[] keyCount, Workspace ws) {
         int C = ln1.weight.numel(), I = fc1.out;
+        if (N < 0 || B < 0 || x.length < (long) N * C || pooled.length < (long) B * C) throw new IllegalArgumentException("x or pooled shorter than the shape");
+        if (poolRow.length < B || keyStart.length < B || keyCount.length < B) throw new IllegalArgumentException("row arrays shorter than B");
+        for (int b = 0; b < B; b++)
+            if (poolRow[b] < 0 || poolRow[b] >= N || keyStart[b] < 0 || keyCount[b] < 0 || (long) keyStart[b] + keyCount[b] > N)
+                throw new IllegalArgumentException("item " + b + ": pooled row " + poolRow[b] + " or keys [" + keyStart[b] + ", +" + keyCount[b] + ") outside the " + N + " rows");
         float[] h = ws.get(H, N * C), qkvBuf = ws.get(QKV_MLP, Math.max(N * 3 * C, B * I)), att = ws.get(ATT, B * C), mlp = qkvBuf;
         ln1.forward(h, x, N);
         qkv.forward(qkvBuf, h, N);

@@ -373,6 +373,14 @@ class BackwardGradCheckTest {
             Parallel.withMaxThreads(1, () -> Backward.pooledAttentionBackward(dqkv1, R, qkv, probs, rows, starts, counts, B, T, C, H));
             assertArrayEquals(dqkv1, dqkv, "dqkv: same bits with 1 and " + Parallel.threads() + " threads");
         }
+        // ranges whose threads would write the same gradient rows are refused, as are short arrays
+        float[] qkv = new float[N * 3 * 12], dqkv = new float[qkv.length], probs = new float[B * 3 * T], dout = new float[B * 12];
+        assertThrows(IllegalArgumentException.class, () -> Backward.pooledAttentionBackward(dqkv, dout, qkv, probs,
+                new int[] {3, 4, 7}, new int[] {0, 3, 5}, new int[] {4, 2, 3}, B, T, 12, 3), "overlapping key ranges");
+        assertThrows(IllegalArgumentException.class, () -> Backward.pooledAttentionBackward(dqkv, dout, qkv, probs,
+                new int[] {3, 9, 7}, starts, counts, B, T, 12, 3), "a query outside its keys");
+        assertThrows(IllegalArgumentException.class, () -> Backward.pooledAttentionForward(new float[12], probs, qkv,
+                rows, starts, counts, B, T, 12, 3), "out too short");
     }
 
     @Test void activations() {

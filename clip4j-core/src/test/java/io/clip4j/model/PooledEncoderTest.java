@@ -94,4 +94,13 @@ class PooledEncoderTest {
         }
         throw new AssertionError("a pooled row outside its item was accepted");
     }
+
+    @Test void blockRefusesRowsPastN() {
+        Encoder enc = encoder(10, Activation.GELU);
+        float[] x = new float[8 * C];
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> enc.blocks[0].forwardPooled(
+                new float[C], x, 4, 1, new int[] {3}, new int[] {0}, new int[] {8}, new Workspace()), "keys past the N rows");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> enc.forwardPooled(
+                new float[2 * C], x, 2, 4, C, null, false, new int[] {4}, new int[] {0, 4}, new Workspace()), "short validKeys");
+    }
 }
