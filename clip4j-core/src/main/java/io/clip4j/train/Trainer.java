@@ -74,6 +74,8 @@ public final class Trainer {
         Path tokenizerDir, preprocessSource;
         if (resumeFrom != null) {
             model = ModelFiles.load(resumeFrom, null);
+            // the checkpoint's own copy; once this run has saved, the tokenizer files are copied from its newest
+            // checkpoint instead, since pruning deletes the one resumed from (keep = 1 after the first save)
             tokenizerDir = resumeFrom;
             preprocessSource = resumeFrom;
             listener.message("resuming from " + resumeFrom + " at step " + state.path("step").asInt());
@@ -214,6 +216,7 @@ public final class Trainer {
                 if (o.saveEvery > 0 && done % o.saveEvery == 0 && done < stopAt) {
                     lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerDir, opt, epoch, position, loader.skippedNames());
                     lastSavedStep = done;
+                    if (resumeFrom != null) tokenizerDir = lastCkpt;     // the checkpoint resumed from may be pruned next
                 }
             }
             double elapsed = (System.nanoTime() - t0) / 1e9;
@@ -222,6 +225,7 @@ public final class Trainer {
             int done = step.stepsDone();
             if (lastSavedStep != done && stepsThisRun > 0) {
                 lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerDir, opt, epoch, position, skippedNames);
+                if (resumeFrom != null) tokenizerDir = lastCkpt;
             }
             if (done >= total) {
                 if (valTable != null) lastEval = evaluate(model, tokenizer, evalTf, valTable, graph, metadata, done, metrics);

@@ -128,6 +128,8 @@ class CheckpointKillTest {
             int step = Integer.parseInt(d.getFileName().toString().substring(5));
             JsonNode state = Checkpoints.readState(d);
             assertEquals(step, state.path("step").asInt(), d + why);
+            // the tokenizer too: a resume reads it from the checkpoint
+            assertTrue(io.clip4j.text.Tokenizers.load(d).encode("a b").length > 0, "tokenizer of " + d + why);
             try (ClipModel m = TrainFixtures.load(d)) {
                 ClipTrainingGraph g = new ClipTrainingGraph(m);
                 AdamW opt = new AdamW(ParamGroup.openClip(g.params(), 0.1), 0.9, 0.98, 1e-6);

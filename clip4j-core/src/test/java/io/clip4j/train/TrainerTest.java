@@ -157,6 +157,43 @@ class TrainerTest {
         for (String k : List.of("lr 0.001 → 0.002", "weight_decay 0.1 → 0.2", "crop_scale_min 0.9 → 0.5")) assertTrue(warning.contains(k), k + " in " + messages);
     }
 
+    /**
+     * A resumed run copies the tokenizer into every checkpoint and the final model even after pruning has deleted the
+     * checkpoint it resumed from; a second resume from its newest checkpoint then works.
+     */
+    @Test void aResumedRunKeepsTheTokenizerAfterItsSourceCheckpointIsPruned() throws Exception {
+        Path model = TrainTesting.microModel(tmp.resolve("model"), 8);
+        Path table = TrainTesting.emojiTable(tmp, "t.tsv", 8);
+        Path out = tmp.resolve("out"), ckpt = out.resolve("checkpoints");
+        TrainOptions o = options(model, table, out);
+        o.steps = 6;
+        o.saveEvery = 1;
+        o.keep = 1;
+        o.stopAfter = 1;
+        train(o, new ArrayList<>());
+        Path first = Checkpoints.list(ckpt).getLast();
+        TrainOptions r = options(null, table, out);
+        r.steps = 6;
+        r.saveEvery = 1;
+        r.keep = 1;
+        r.resume = out;
+        r.stopAfter = 3;
+        train(r, new ArrayList<>());
+        assertFalse(Files.exists(first), "the checkpoint resumed from was pruned");
+        Path newest = Checkpoints.list(ckpt).getLast();
+        for (String f : List.of("vocab.json", "merges.txt")) assertTrue(Files.isRegularFile(newest.resolve(f)), f + " in " + newest);
+        TrainOptions again = options(null, table, out);
+        again.steps = 6;
+        again.saveEvery = 1;
+        again.keep = 1;
+        again.resume = out;
+        train(again, new ArrayList<>());
+        for (String f : List.of("vocab.json", "merges.txt")) assertTrue(Files.isRegularFile(out.resolve(f)), f + " in the final model");
+        try (ClipModel m = ModelFiles.load(out, null)) {
+            assertEquals(1, m.textFeatures(List.of("a photo"), 1).length);
+        }
+    }
+
     static void assertSameTensors(Path x, Path y) throws Exception {
         try (SafeTensors sx = SafeTensors.open(x); SafeTensors sy = SafeTensors.open(y)) {
             assertEquals(new java.util.TreeSet<>(sx.names()), new java.util.TreeSet<>(sy.names()));
