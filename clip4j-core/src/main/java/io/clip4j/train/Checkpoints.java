@@ -35,8 +35,8 @@ import java.util.stream.Stream;
  * atomically too. Directories go away the same way in reverse: a checkpoint being replaced (the same step saved
  * again) or pruned is first renamed to a {@code .tmp-…} name and deleted after. So a {@code step-…} directory is
  * always complete, and a crash (kill -9, power loss) at any moment leaves the previous checkpoints and either the new
- * one complete or no trace of it but {@code .tmp-…} entries, which the next run removes ({@link #cleanTemporaries}).
- * The tests kill a saving process with SIGKILL at random moments and check this.
+ * one complete or no trace of it but {@code .tmp-…} entries, which the next run removes ({@link #cleanTemporaries};
+ * a checkpoint moved aside for a replacement that never arrived is put back instead). The tests kill a saving process with SIGKILL at random moments and check this.
  */
 public final class Checkpoints {
     private Checkpoints() {}
@@ -108,16 +108,40 @@ public final class Checkpoints {
         try (Stream<Path> s = Files.list(checkpointsDir)) {
             for (Path p : s.toList()) {
                 String n = p.getFileName().toString();
+                // a checkpoint moved aside to be replaced, whose replacement never arrived (killed between the two
+                // renames): it is still the only copy of its step, so it goes back
+                java.util.regex.Matcher m = REPLACED.matcher(n);
+                if (m.matches() && Files.isDirectory(p) && Files.isRegularFile(p.resolve(STATE_FILE))
+                        && !Files.exists(checkpointsDir.resolve(m.group(1)))) {
+                    Files.move(p, checkpointsDir.resolve(m.group(1)), StandardCopyOption.ATOMIC_MOVE);
+                    continue;
+                }
                 if (n.startsWith(".tmp-") || (n.startsWith(".") && n.endsWith(".tmp") && Files.isRegularFile(p))) deleteTree(p);
             }
         }
     }
 
+    /** The name {@link #moveAside} gives a checkpoint being replaced; group 1 is its own name. */
+    private static final java.util.regex.Pattern REPLACED = java.util.regex.Pattern.compile("\\.tmp-replaced-(step-\\d+)-.*");
+
     /** Deletes all but the newest keep checkpoints (each renamed to a .tmp-… name first, so none is ever left torn). */
     public static void prune(Path checkpointsDir, int keep) throws IOException {
+        prune(checkpointsDir, keep, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Deletes all but the newest keep checkpoints of steps ≤ upToStep (the step a run has just saved): checkpoints of
+     * later steps, left by a run that went further before this one resumed from an earlier step, are not this run's
+     * to delete, and must not push its own newest checkpoint out.
+     */
+    public static void prune(Path checkpointsDir, int keep, int upToStep) throws IOException {
         if (keep <= 0) return;
-        List<Path> all = list(checkpointsDir);
+        List<Path> all = list(checkpointsDir).stream().filter(p -> stepOf(p) <= upToStep).toList();
         for (int i = 0; i < all.size() - keep; i++) deleteTree(moveAside(all.get(i), "pruned"));
+    }
+
+    private static long stepOf(Path checkpoint) {
+        return Long.parseLong(checkpoint.getFileName().toString().substring("step-".length()));
     }
 
     /** Renames a checkpoint directory to a fresh .tmp-WHY-NAME-… name beside it (atomically) and returns the new path. */

@@ -48,10 +48,47 @@ public final class ModelFiles {
      */
     public static void write(Path dir, ModelConfig config, ClipModel model, float logitScale, float logitBias, ObjectNode preprocessorJson,
                              Path tokenizerDir) throws IOException {
+        boolean same = tokenizerDir != null && tokenizerDir.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize());
+        write(dir, config, model, logitScale, logitBias, preprocessorJson, tokenizerDir == null || same ? null : TokenizerFiles.read(tokenizerDir));
+    }
+
+    /** As above, with the tokenizer files taken from memory (null: none written). */
+    public static void write(Path dir, ModelConfig config, ClipModel model, float logitScale, float logitBias, ObjectNode preprocessorJson,
+                             TokenizerFiles tokenizer) throws IOException {
         Files.createDirectories(dir);
         HfCheckpointWriter.write(dir, config, model.params(), logitScale, logitBias, DType.F32);
         HfCheckpointWriter.writeJson(dir.resolve("preprocessor_config.json"), preprocessorJson);
-        if (tokenizerDir != null) copyTokenizer(tokenizerDir, dir);
+        if (tokenizer != null) tokenizer.writeTo(dir);
+    }
+
+    /**
+     * The tokenizer files of a directory ({@link #TOKENIZER_FILES}, whichever exist), read into memory. A training run
+     * writes them into every checkpoint and into its final model, while the directory they came from (the checkpoint it
+     * resumed from, a model under its own output) may be replaced or pruned by that same run: so it reads them once,
+     * at its start.
+     */
+    public record TokenizerFiles(java.util.Map<String, byte[]> files) {
+        public static TokenizerFiles read(Path dir) throws IOException {
+            java.util.Map<String, byte[]> m = new java.util.LinkedHashMap<>();
+            for (String f : TOKENIZER_FILES) {
+                Path src = dir.resolve(f);
+                if (Files.isRegularFile(src)) m.put(f, Files.readAllBytes(src));
+            }
+            return new TokenizerFiles(java.util.Collections.unmodifiableMap(m));
+        }
+
+        /** Writes each file into dir atomically (a temporary file renamed into place). */
+        public void writeTo(Path dir) throws IOException {
+            for (var e : files.entrySet()) {
+                Path tmp = Files.createTempFile(dir, "." + e.getKey() + ".", ".tmp");
+                try {
+                    Files.write(tmp, e.getValue());
+                    Files.move(tmp, dir.resolve(e.getKey()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+        }
     }
 
     /**
@@ -73,18 +110,7 @@ public final class ModelFiles {
 
     public static void copyTokenizer(Path from, Path to) throws IOException {
         if (from.toAbsolutePath().normalize().equals(to.toAbsolutePath().normalize())) return;
-        for (String f : TOKENIZER_FILES) {
-            Path src = from.resolve(f);
-            if (Files.isRegularFile(src)) {
-                Path tmp = Files.createTempFile(to, "." + f + ".", ".tmp");
-                try {
-                    Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
-                    Files.move(tmp, to.resolve(f), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } finally {
-                    Files.deleteIfExists(tmp);
-                }
-            }
-        }
+        TokenizerFiles.read(from).writeTo(to);
     }
 
     /** preprocessor_config.json as Hugging Face's CLIPImageProcessor writes it, for image size n. */

@@ -68,14 +68,19 @@ public final class Trainer {
 
         // ---- model, tokenizer, preprocessing
         Path resumeFrom = o.resume == null ? null : Checkpoints.resolve(o.resume);
+        if (resumeFrom == null) {
+            // a new run would mix its checkpoints with another run's, and pruning and --resume would pick among both
+            List<Path> earlier = Checkpoints.list(ckptDir);
+            if (!earlier.isEmpty())
+                throw new Clip4jException(ckptDir + " already holds checkpoints of an earlier run (newest: "
+                        + earlier.getLast().getFileName() + "): continue it with --resume " + out + ", or train into another --out");
+        }
         JsonNode state = resumeFrom == null ? null : Checkpoints.readState(resumeFrom);
         ClipModel model;
         Tokenizer tokenizer;
         Path tokenizerDir, preprocessSource;
         if (resumeFrom != null) {
             model = ModelFiles.load(resumeFrom, null);
-            // the checkpoint's own copy; once this run has saved, the tokenizer files are copied from its newest
-            // checkpoint instead, since pruning deletes the one resumed from (keep = 1 after the first save)
             tokenizerDir = resumeFrom;
             preprocessSource = resumeFrom;
             listener.message("resuming from " + resumeFrom + " at step " + state.path("step").asInt());
@@ -93,6 +98,9 @@ public final class Trainer {
         // the family's graph and loss (CLIP: contrastive; SigLIP and SigLIP 2 NaFlex: sigmoid)
         TrainingGraph<?> graph = TrainingGraph.of(model);
         tokenizer = Tokenizers.load(tokenizerDir);
+        // read once: the run writes them into each checkpoint and the final model, and may itself prune or replace the
+        // directory they come from (the checkpoint resumed from, a checkpoint under --out given as --model)
+        ModelFiles.TokenizerFiles tokenizerFiles = ModelFiles.TokenizerFiles.read(tokenizerDir);
         ModelConfig config = model.config();
         int S = config.vision().imageSize();
         int[] alphaBg = o.alphaBackground != null ? o.alphaBackground : preprocessSource != null ? ModelFiles.alphaBackground(preprocessSource) : null;
@@ -171,6 +179,8 @@ public final class Trainer {
                 graph.lossName(), o.accum > 1 ? ", accum " + o.accum : ""));
 
         Path metricsFile = out.resolve("metrics.jsonl");
+        boolean finalEvalRecorded = first >= total && Files.isRegularFile(metricsFile)
+                && Metrics.read(metricsFile).stream().anyMatch(r -> r.path("type").asText().equals("eval") && r.path("step").asInt() == first);
         List<Float> losses = new ArrayList<>();
         Evaluation.Report lastEval = null;
         Path lastCkpt = resumeFrom;
@@ -214,9 +224,8 @@ public final class Trainer {
                     lastEval = evaluate(model, tokenizer, evalTf, valTable, graph, metadata, done, metrics);
                 }
                 if (o.saveEvery > 0 && done % o.saveEvery == 0 && done < stopAt) {
-                    lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerDir, opt, epoch, position, loader.skippedNames());
+                    lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerFiles, opt, epoch, position, loader.skippedNames());
                     lastSavedStep = done;
-                    if (resumeFrom != null) tokenizerDir = lastCkpt;     // the checkpoint resumed from may be pruned next
                 }
             }
             double elapsed = (System.nanoTime() - t0) / 1e9;
@@ -224,12 +233,13 @@ public final class Trainer {
             int skipped = skippedNames.size();
             int done = step.stepsDone();
             if (lastSavedStep != done && stepsThisRun > 0) {
-                lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerDir, opt, epoch, position, skippedNames);
-                if (resumeFrom != null) tokenizerDir = lastCkpt;
+                lastCkpt = save(ckptDir, done, config, model, graph, preJson, tokenizerFiles, opt, epoch, position, skippedNames);
             }
             if (done >= total) {
-                if (valTable != null) lastEval = evaluate(model, tokenizer, evalTf, valTable, graph, metadata, done, metrics);
-                ModelFiles.write(out, config, model, graph.logitScale().data[0], logitBias(graph, model), preJson, tokenizerDir);
+                // (a run resumed when already complete has its final evaluation in the metrics: not repeated)
+                if (valTable != null && !(stepsThisRun == 0 && finalEvalRecorded))
+                    lastEval = evaluate(model, tokenizer, evalTf, valTable, graph, metadata, done, metrics);
+                ModelFiles.write(out, config, model, graph.logitScale().data[0], logitBias(graph, model), preJson, tokenizerFiles);
             }
             if (o.plot) {
                 try {
@@ -286,7 +296,7 @@ public final class Trainer {
         return graph.logitBias() != null ? graph.logitBias().data[0] : model.logitBias();
     }
 
-    private Path save(Path ckptDir, int done, ModelConfig config, ClipModel model, TrainingGraph<?> graph, ObjectNode preJson, Path tokenizerDir,
+    private Path save(Path ckptDir, int done, ModelConfig config, ClipModel model, TrainingGraph<?> graph, ObjectNode preJson, ModelFiles.TokenizerFiles tokenizerFiles,
                       Optimizer opt, int epoch, long position, List<String> skipped) throws IOException {
         ObjectNode st = JSON.createObjectNode();
         st.put("step", done).put("epoch", epoch).put("position", position).put("seed", o.seed).put("batch_size", o.batchSize)
@@ -298,9 +308,9 @@ public final class Trainer {
         if (graph.logitBias() != null) st.put("logit_bias", graph.logitBias().data[0]);
         var arr = st.putArray("skipped_images");
         skipped.forEach(arr::add);
-        Path p = Checkpoints.save(ckptDir, done, dir -> ModelFiles.write(dir, config, model, graph.logitScale().data[0], logitBias(graph, model), preJson, tokenizerDir),
+        Path p = Checkpoints.save(ckptDir, done, dir -> ModelFiles.write(dir, config, model, graph.logitScale().data[0], logitBias(graph, model), preJson, tokenizerFiles),
                 opt, graph.params(), st);
-        Checkpoints.prune(ckptDir, o.keep);
+        Checkpoints.prune(ckptDir, o.keep, done);
         return p;
     }
 

@@ -194,6 +194,90 @@ class TrainerTest {
         }
     }
 
+    /**
+     * Resuming from an earlier checkpoint while a later one of an abandoned run is still there (rolling back): the
+     * later one does not push this run's checkpoints out, and every checkpoint of this run carries the tokenizer.
+     */
+    @Test void rollingBackToAnEarlierCheckpointKeepsThisRunsCheckpoints() throws Exception {
+        Path model = TrainTesting.microModel(tmp.resolve("model"), 9);
+        Path table = TrainTesting.emojiTable(tmp, "t.tsv", 8);
+        Path out = tmp.resolve("out"), ckpt = out.resolve("checkpoints");
+        TrainOptions o = options(model, table, out);
+        o.steps = 6;
+        o.saveEvery = 2;
+        o.stopAfter = 4;
+        train(o, new ArrayList<>());
+        assertEquals(List.of(ckpt.resolve("step-00000002"), ckpt.resolve("step-00000004")), Checkpoints.list(ckpt));
+        TrainOptions r = options(null, table, out);
+        r.steps = 6;
+        r.saveEvery = 1;
+        r.keep = 1;
+        r.stopAfter = 1;
+        r.resume = ckpt.resolve("step-00000002");
+        train(r, new ArrayList<>());
+        Path mine = ckpt.resolve("step-00000003");
+        assertTrue(Checkpoints.list(ckpt).contains(mine), "this run's checkpoint survives: " + Checkpoints.list(ckpt));
+        for (String f : List.of("vocab.json", "merges.txt")) assertTrue(Files.isRegularFile(mine.resolve(f)), f + " in " + mine);
+    }
+
+    @Test void aNewRunRefusesAnOutputThatHoldsAnotherRunsCheckpoints() throws Exception {
+        Path model = TrainTesting.microModel(tmp.resolve("model"), 10);
+        Path table = TrainTesting.emojiTable(tmp, "t.tsv", 8);
+        TrainOptions o = options(model, table, tmp.resolve("out"));
+        o.steps = 2;
+        o.saveEvery = 1;
+        train(o, new ArrayList<>());
+        TrainOptions again = options(model, table, tmp.resolve("out"));
+        again.steps = 2;
+        var e = assertThrows(io.clip4j.Clip4jException.class, () -> train(again, new ArrayList<>()));
+        assertTrue(e.getMessage().contains("already holds checkpoints") && e.getMessage().contains("--resume"), e.getMessage());
+        assertEquals(2, Checkpoints.list(tmp.resolve("out/checkpoints")).size(), "the earlier run's checkpoints are untouched");
+    }
+
+    /** Resuming a run that had finished writes its final model again but does not repeat its final evaluation. */
+    @Test void resumingAFinishedRunDoesNotRepeatItsFinalEvaluation() throws Exception {
+        Path model = TrainTesting.microModel(tmp.resolve("model"), 11);
+        Path table = TrainTesting.emojiTable(tmp, "t.tsv", 8);
+        Path out = tmp.resolve("out");
+        TrainOptions o = options(model, table, out);
+        o.steps = 2;
+        o.saveEvery = 1;
+        o.val = table.toString();
+        train(o, new ArrayList<>());
+        TrainOptions r = options(null, table, out);
+        r.steps = 2;
+        r.val = table.toString();
+        r.resume = out;
+        train(r, new ArrayList<>());
+        long evals = Metrics.read(out.resolve("metrics.jsonl")).stream().filter(x -> x.path("type").asText().equals("eval")).count();
+        assertEquals(1, evals, "one final evaluation in the metrics");
+        assertTrue(Files.isRegularFile(out.resolve("model.safetensors")));
+    }
+
+    /** A checkpoint moved aside for a replacement that a kill stopped before it arrived is put back, not deleted. */
+    @Test void aCheckpointMovedAsideForAReplacementThatNeverCameIsPutBack() throws Exception {
+        Path dir = TrainTesting.microModelSmallVocab(tmp.resolve("model"), 14, TrainTesting.emojiTable(tmp, "t.tsv", 4));
+        ClipModel m = TrainFixtures.load(dir);
+        ClipTrainingGraph g = new ClipTrainingGraph(m);
+        AdamW opt = new AdamW(ParamGroup.openClip(g.params(), 0.1), 0.9, 0.98, 1e-6);
+        Path ck = tmp.resolve("checkpoints");
+        Checkpoints.ModelWriter writer = d -> ModelFiles.write(d, m.config(), m, m.logitScale(), ModelFiles.clipPreprocessorJson(32), dir);
+        Checkpoints.save(ck, 3, writer, opt, g.params(), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("step", 3));
+        Files.move(ck.resolve("step-00000003"), ck.resolve(".tmp-replaced-step-00000003-123-456-0"));   // the state a kill leaves
+        Files.createDirectories(ck.resolve(".tmp-step-00000003-789"));                                  // the torn replacement
+        Checkpoints.cleanTemporaries(ck);
+        assertEquals(List.of(ck.resolve("step-00000003")), Checkpoints.list(ck));
+        try (var s = Files.list(ck)) {
+            assertEquals(List.of("latest.json", "step-00000003"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        // with the replacement in place, the moved-aside copy is the leftover
+        Files.createDirectories(ck.resolve(".tmp-replaced-step-00000003-1-2-0"));
+        Files.writeString(ck.resolve(".tmp-replaced-step-00000003-1-2-0/trainer_state.json"), "{}");
+        Checkpoints.cleanTemporaries(ck);
+        assertEquals(3, Checkpoints.readState(ck.resolve("step-00000003")).path("step").asInt());
+        assertFalse(Files.exists(ck.resolve(".tmp-replaced-step-00000003-1-2-0")));
+    }
+
     static void assertSameTensors(Path x, Path y) throws Exception {
         try (SafeTensors sx = SafeTensors.open(x); SafeTensors sy = SafeTensors.open(y)) {
             assertEquals(new java.util.TreeSet<>(sx.names()), new java.util.TreeSet<>(sy.names()));
