@@ -82,9 +82,11 @@ public final class Main implements Runnable {
         return ex.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
     }
 
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    /** No subcommand: the usage, listing every command (none was named, so all are registered), on the run's out. */
     @Override public void run() {
-        CommandLine cl = new CommandLine(this);
-        addSubcommands(cl, null);
-        cl.usage(System.out);
+        CommandLine cl = spec.commandLine();
+        cl.usage(cl.getOut());
     }
 }

@@ -54,6 +54,22 @@ class CliTest {
         return f;
     }
 
+    /** Only the named subcommand is registered at start-up; without one, help and typos still see every command. */
+    @Test void everyCommandIsListedAndSuggestedWithoutASubcommand() {
+        Result none = run();
+        assertEquals(0, none.code());
+        for (String c : List.of("embed", "classify", "index", "search", "train", "tokenizer", "convert", "help"))
+            assertTrue(none.out().contains("  " + c + " "), c + " in the usage:\n" + none.out());
+        Result typo = run("embd");
+        assertEquals(2, typo.code());
+        assertTrue(typo.err().contains("Did you mean: clip4j embed?"), typo.err());
+        Result help = run("help", "classify");
+        assertEquals(0, help.code());
+        assertTrue(help.out().contains("Usage: clip4j classify"), help.out());
+        Result nested = run("tokenizer", "train", "--help");
+        assertTrue(nested.out().contains("Usage: clip4j tokenizer train"), nested.out());
+    }
+
     @Test void embedPrintsImagesThenTextsInOrderMatchingTheReference() throws Exception {
         // images.json order: chelsea is 0, rocket 3; strings order: p00 is 0, p31 is 31
         Path texts = tmp.resolve("texts.json");
