@@ -50,6 +50,9 @@ final class IndexCommand implements Callable<Integer> {
         if (batchSize < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1");
         if (commitEvery < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--commit-every must be at least 1");
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        // before the model loads and the index directory is created
+        if (!java.nio.file.Files.isDirectory(folder))
+            throw new io.clip4j.Clip4jException((java.nio.file.Files.exists(folder) ? "not a folder: " : "folder not found: ") + folder);
         long t0 = System.nanoTime();
         IndexUpdater.Stats s;
         try (ClipModel model = TaskOutput.loadModel(modelOptions, IndexUpdater.recordedModel(indexDir), indexDir);

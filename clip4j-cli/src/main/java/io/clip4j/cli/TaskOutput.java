@@ -81,12 +81,9 @@ final class TaskOutput {
         return out;
     }
 
-    /** The model of --model, else the one recorded in an index. */
+    /** The model of --model, else the one recorded in an index, else (a new index) the bundled model. */
     static ClipModel loadModel(ModelOptions options, ModelIdentity recorded, Path indexDir) {
-        if (options.model != null) return options.load();
-        if (recorded == null) {
-            throw new Clip4jException("no model given: pass --model DIR" + (indexDir == null ? "" : " (there is no index at " + indexDir + " to take it from yet)"));
-        }
+        if (options.model != null || recorded == null) return options.load();
         Path dir = recorded.dir();
         if (!Files.isDirectory(dir)) {
             throw new Clip4jException("the index was built with the model at " + dir + ", which is not there any more: pass --model DIR (the same weights)");

@@ -199,6 +199,37 @@ class TaskCommandsTest {
         assertTrue(groups.contains(List.of(files.get(0).toString(), photos.resolve("twitter/zz-copy.png").toString())), groups.toString());
     }
 
+    /** A new index without --model uses the bundled model; a file given as the folder is named as such, and no index
+     *  directory is left behind. */
+    @Test void indexDefaultsToTheBundledModelAndChecksTheFolderFirst() throws Exception {
+        Path photos = tmp.resolve("photos"), index = tmp.resolve("index");
+        List<Path> files = new ArrayList<>();
+        for (Path p : IndexTestingFiles.emojis(2)) files.add(Files.copy(p, Files.createDirectories(photos).resolve(p.getFileName())));
+        String before = System.getProperty("clip4j.home");
+        System.setProperty("clip4j.home", Path.of("").toAbsolutePath().getParent().toString());   // the repository
+        try {
+            CliTest.Result r = run("index", photos.toString(), "--index", index.toString(), "--json");
+            assertEquals(0, r.code(), r.err());
+            assertEquals(2, r.lines().get(0).get("documents").asInt());
+        } finally {
+            if (before == null) System.clearProperty("clip4j.home"); else System.setProperty("clip4j.home", before);
+        }
+        Path other = tmp.resolve("other-index");
+        CliTest.Result r = run("index", files.get(0).toString(), "--index", other.toString(), "--model", tiny());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("not a folder: " + files.get(0)), r.err());
+        assertFalse(Files.exists(other), "no index directory for a run that could not start");
+    }
+
+    /** Emoji images of the repository's bundled sample. */
+    static final class IndexTestingFiles {
+        static List<Path> emojis(int n) throws java.io.IOException {
+            try (var s = Files.list(Path.of("").toAbsolutePath().getParent().resolve("samples/emoji"))) {
+                return s.filter(p -> p.toString().endsWith(".png")).sorted().limit(n).toList();
+            }
+        }
+    }
+
     static void assertRanking(List<JsonNode> hits, Map<String, float[]> emb, float[] query, int k) {
         assertEquals(Math.min(k, emb.size()), hits.size());
         List<String> got = new ArrayList<>();

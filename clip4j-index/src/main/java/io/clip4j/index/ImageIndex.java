@@ -168,7 +168,7 @@ public final class ImageIndex implements Closeable {
 
     private List<Hit> approximate(float[] q, int k, SearchOptions options) throws IOException {
         Query filter = options.pathPrefix() == null ? null : new PrefixQuery(new Term(Fields.PATH, options.pathPrefix()));
-        int n = options.candidatesFor(k);
+        int n = options.candidatesFor(k, reader.numDocs());
         TopDocs td = searcher.search(new KnnFloatVectorQuery(Fields.VECTOR, q, n, filter), n);
         int[] docs = new int[td.scoreDocs.length];
         for (int i = 0; i < docs.length; i++) docs[i] = td.scoreDocs[i].doc;
@@ -315,7 +315,7 @@ public final class ImageIndex implements Closeable {
                             if (s >= threshold) out.add(new float[]{a, docs[j], s});
                         }
                     } else {
-                        int n = Math.min(neighbours + 1, docs.length);
+                        int n = (int) Math.min(neighbours + 1L, docs.length);
                         for (ScoreDoc sd : searcher.search(new KnnFloatVectorQuery(Fields.VECTOR, vecs[a], n), n).scoreDocs) {
                             if (sd.doc == a || vecs[sd.doc] == null) continue;
                             float s = Vectors.dot(vecs[a], vecs[sd.doc]);

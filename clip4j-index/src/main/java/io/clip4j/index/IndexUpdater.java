@@ -263,7 +263,7 @@ public final class IndexUpdater implements Closeable {
     public Stats sync(Path folder, ClipModel clip, Options options, Listener listener) {
         if (clip.embedDim() != dimension) throw new Clip4jException("the model's embeddings have " + clip.embedDim() + " dimensions, the index " + dimension);
         Path root = folder.toAbsolutePath().normalize();
-        if (!Files.isDirectory(root)) throw new Clip4jException("folder not found: " + folder);
+        if (!Files.isDirectory(root)) throw new Clip4jException((Files.exists(root) ? "not a folder: " : "folder not found: ") + folder);
         String prefix = root.toString().endsWith(File.separator) ? root.toString() : root + File.separator;
         List<Failure> failures = new ArrayList<>();
         List<Scanned> files = scan(root, options.extensions(), failures, listener);
@@ -275,7 +275,8 @@ public final class IndexUpdater implements Closeable {
             Set<String> present = new HashSet<>();
             for (Scanned s : files) present.add(s.key());
             for (String p : known.keySet()) {
-                if (!present.contains(p)) {
+                // an entry under a folder that could not be read is kept: its file may well still be there
+                if (!present.contains(p) && !underFailure(p, failures)) {
                     writer.deleteDocuments(new Term(Fields.PATH, p));
                     deleted++;
                 }
@@ -377,26 +378,63 @@ public final class IndexUpdater implements Closeable {
         }
     }
 
-    /** Image files under root, sorted by path; hidden files and folders (name starting with '.') are skipped. */
+    /** Whether path is a failed scan entry or lies under one (a folder that could not be read). */
+    private static boolean underFailure(String path, List<Failure> failures) {
+        for (Failure f : failures) {
+            String d = f.path().toString();
+            if (path.equals(d) || path.startsWith(d.endsWith(File.separator) ? d : d + File.separator)) return true;
+        }
+        return false;
+    }
+
+    /** Why a scan step failed, in words (an AccessDeniedException's message is only the path). */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.FileSystemLoopException) return "a symbolic link back to a folder above it (skipped)";
+        if (e instanceof java.nio.file.NoSuchFileException) return "it disappeared during the scan";
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /**
+     * Image files under root, sorted by path; hidden files and folders (name starting with '.') are skipped. Symbolic
+     * links are followed (root itself may be one), so a file is known by the path it has under root; a link back to a
+     * folder above is reported and skipped. A file whose name is not valid in the platform's encoding (it would not
+     * map back to the same file) is reported instead of indexed.
+     */
     private static List<Scanned> scan(Path root, Set<String> extensions, List<Failure> failures, Listener listener) {
         List<Scanned> out = new ArrayList<>();
         try {
-            Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), Integer.MAX_VALUE, new SimpleFileVisitor<>() {
+            Files.walkFileTree(root, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE, new SimpleFileVisitor<>() {
                 @Override public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) {
                     return !d.equals(root) && d.getFileName().toString().startsWith(".") ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
                 }
 
                 @Override public FileVisitResult visitFile(Path f, BasicFileAttributes a) {
                     String name = f.getFileName().toString();
+                    if (a.isSymbolicLink() && !name.startsWith(".")) {
+                        // the walk follows links, so these attributes are the link's own: its target is missing or
+                        // loops (perhaps a folder on a drive that is not mounted: whatever was indexed under it stays)
+                        String msg = "cannot read " + f + ": a symbolic link whose target is missing or loops";
+                        failures.add(new Failure(f, msg));
+                        listener.failed(f, msg);
+                        return FileVisitResult.CONTINUE;
+                    }
                     int dot = name.lastIndexOf('.');
                     if (!a.isRegularFile() || name.startsWith(".") || dot < 0) return FileVisitResult.CONTINUE;
                     if (!extensions.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT))) return FileVisitResult.CONTINUE;
+                    if (name.indexOf('\uFFFD') >= 0 && !Files.exists(Path.of(f.toString()))) {
+                        String msg = "cannot index " + f + ": its name's bytes are not valid in the file name encoding ("
+                                + System.getProperty("sun.jnu.encoding", "unknown") + "), so the name read back names no file: rename it";
+                        failures.add(new Failure(f, msg));
+                        listener.failed(f, msg);
+                        return FileVisitResult.CONTINUE;
+                    }
                     out.add(new Scanned(f, f.toString(), a.size(), a.lastModifiedTime().toMillis()));
                     return FileVisitResult.CONTINUE;
                 }
 
                 @Override public FileVisitResult visitFileFailed(Path f, IOException e) {
-                    String msg = "cannot read " + f + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+                    String msg = "cannot read " + f + ": " + reason(e);
                     failures.add(new Failure(f, msg));
                     listener.failed(f, msg);
                     return FileVisitResult.CONTINUE;

@@ -29,7 +29,8 @@ public record SearchOptions(Method method, String pathPrefix, int candidates) {
         return method == Method.EXACT || (method == Method.AUTO && indexSize <= AUTO_EXACT_MAX);
     }
 
-    int candidatesFor(int k) {
-        return Math.max(k, candidates > 0 ? candidates : 100);
+    /** Candidates the graph search collects for k results, at most the index's size (Lucene allocates that many). */
+    int candidatesFor(int k, int indexSize) {
+        return Math.max(1, Math.min(Math.max(k, candidates > 0 ? candidates : 100), indexSize));
     }
 }

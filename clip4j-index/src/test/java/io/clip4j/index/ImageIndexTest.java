@@ -266,6 +266,62 @@ class ImageIndexTest {
         assertIndexHolds(index, files);
     }
 
+    /**
+     * Symbolic links are followed: a linked folder (the root itself, or one replacing a folder of the same files) and a
+     * linked file are indexed under their paths below the root, and a folder that cannot be read (here a link loop)
+     * is reported while the entries under it are kept.
+     */
+    @Test void linksAreFollowedAndAnUnreadableFolderKeepsItsEntries() throws Exception {
+        Path real = tmp.resolve("real"), index = tmp.resolve("index");
+        List<Path> files = new ArrayList<>();
+        for (Path p : emojis("google", 3)) files.add(copy(p, real.resolve(p.getFileName().toString())));
+        Path sub = real.resolve("sub");
+        for (Path p : emojis("twitter", 2)) files.add(copy(p, sub.resolve(p.getFileName().toString())));
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), real);
+        IndexUpdater.Stats viaLink = IndexUpdater.update(index, link, model, IndexUpdater.Options.defaults(), QUIET);
+        assertEquals(5, viaLink.scanned(), "a linked root folder is walked");
+        // the folder replaced by a link to the same files: nothing deleted, nothing embedded again
+        Path index2 = tmp.resolve("index2");
+        assertEquals(5, IndexUpdater.update(index2, real, model, IndexUpdater.Options.defaults(), QUIET).added());
+        Path moved = Files.move(real, tmp.resolve("real.d"));
+        Files.createSymbolicLink(real, moved);
+        IndexUpdater.Stats again = IndexUpdater.update(index2, real, model, IndexUpdater.Options.defaults(), QUIET);
+        assertEquals(0, again.deleted());
+        assertEquals(5, again.unchanged());
+        // a linked file inside the folder is indexed under its own name
+        Files.createSymbolicLink(moved.resolve("linked.png"), files.get(0).getFileName());
+        assertEquals(1, IndexUpdater.update(index2, real, model, IndexUpdater.Options.defaults(), QUIET).added());
+        // a subfolder that cannot be read: reported, and its two entries stay
+        Path subNow = moved.resolve("sub"), aside = Files.move(subNow, tmp.resolve("sub-aside"));
+        Files.createSymbolicLink(subNow, subNow.getFileName());           // sub -> sub: a loop the walk cannot enter
+        List<String> failed = new ArrayList<>();
+        IndexUpdater.Stats broken = IndexUpdater.update(index2, real, model, IndexUpdater.Options.defaults(), new IndexUpdater.Listener() {
+            @Override public void failed(Path f, String message) { failed.add(message); }
+        });
+        assertEquals(0, broken.deleted(), "entries under an unreadable folder are kept");
+        assertEquals(6, broken.documents());
+        assertEquals(1, failed.size(), failed.toString());
+        assertTrue(failed.get(0).contains(real.resolve("sub").toString()), failed.get(0));
+        Files.delete(subNow);
+        Files.move(aside, subNow);
+        assertEquals(0, IndexUpdater.update(index2, real, model, IndexUpdater.Options.defaults(), QUIET).embedded(), "readable again: nothing to redo");
+    }
+
+    /** k and the candidate count far beyond the index's size: every document, as the exact search gives. */
+    @Test void hugeKOrCandidatesReturnTheWholeIndex() throws Exception {
+        Path photos = tmp.resolve("photos"), index = tmp.resolve("index");
+        for (Path p : emojis("google", 6)) copy(p, photos.resolve(p.getFileName().toString()));
+        IndexUpdater.update(index, photos, model, IndexUpdater.Options.defaults(), QUIET);
+        try (ImageIndex idx = ImageIndex.open(index)) {
+            float[] q = model.embedText("a face");
+            List<Hit> exact = idx.search(q, Integer.MAX_VALUE, SearchOptions.defaults().withExact(true));
+            assertEquals(6, exact.size());
+            assertEquals(exact, idx.search(q, Integer.MAX_VALUE, SearchOptions.defaults().withMethod(SearchOptions.Method.HNSW)));
+            assertEquals(exact.subList(0, 2), idx.search(q, 2, SearchOptions.defaults().withMethod(SearchOptions.Method.HNSW).withCandidates(Integer.MAX_VALUE)));
+            assertEquals(idx.duplicates(0.5f, 5, true), idx.duplicates(0.5f, Integer.MAX_VALUE, false));
+        }
+    }
+
     @Test void duplicatesAreGroupsOfLinkedPairs() throws Exception {
         Path photos = tmp.resolve("photos"), index = tmp.resolve("index");
         List<Path> files = new ArrayList<>();
