@@ -41,6 +41,7 @@ final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override public Integer call() {
+        if (batchSize < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1");
         CaptionTable t = CaptionTable.read(data);
         if (splitJson != null) t = t.filterSplit(splitJson, split);
         if (limit > 0) t = t.head(limit);

@@ -87,8 +87,12 @@ final class TrainCommand implements Callable<Integer> {
         o.beta1 = beta1; o.beta2 = beta2; o.eps = eps; o.momentum = momentum; o.seed = seed; o.shuffle = !noShuffle; o.augment = !noAugment;
         String[] cs = cropScale.split(",");
         if (cs.length != 2) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--crop-scale takes MIN,MAX");
-        o.cropScaleMin = Double.parseDouble(cs[0].trim());
-        o.cropScaleMax = Double.parseDouble(cs[1].trim());
+        try {
+            o.cropScaleMin = Double.parseDouble(cs[0].trim());
+            o.cropScaleMax = Double.parseDouble(cs[1].trim());
+        } catch (NumberFormatException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--crop-scale takes two numbers MIN,MAX, got '" + cropScale + "'");
+        }
         o.alphaBackground = alphaBackground == null ? null : ModelFiles.parseColor(alphaBackground);
         o.accum = accum; o.gradClip = gradClip; o.lockImage = lockImage; o.unlockLast = unlockLast; o.lockText = lockText; o.resume = resume;
         o.evalEvery = evalEvery; o.saveEvery = saveEvery; o.keep = keep; o.stopAfter = stopAfter; o.plot = !noPlot;

@@ -53,7 +53,13 @@ public final class Evaluation {
         public static ZeroShot parse(String spec) {
             int eq = spec.indexOf('=');
             int brace = spec.indexOf('{');
-            if (eq > 0 && (brace < 0 || eq < brace)) return new ZeroShot(spec.substring(0, eq).trim(), spec.substring(eq + 1));
+            if (eq > 0 && (brace < 0 || eq < brace)) {
+                ZeroShot z = new ZeroShot(spec.substring(0, eq).trim(), spec.substring(eq + 1));
+                // without the field in it every class gets the same prompt, and every image ties with every class
+                if (!z.template.contains("{" + z.field + "}") && !z.template.contains("{" + z.field + ":lower}"))
+                    throw new Clip4jException("zero-shot template \"" + z.template + "\" does not contain {" + z.field + "}");
+                return z;
+            }
             int close = spec.indexOf('}', brace);
             if (brace < 0 || close < 0) throw new Clip4jException("zero-shot template \"" + spec + "\" names no {field}");
             String f = spec.substring(brace + 1, close);

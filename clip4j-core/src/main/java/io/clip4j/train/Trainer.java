@@ -270,6 +270,14 @@ public final class Trainer {
         if (!o.schedule.equals("cosine") && !o.schedule.equals("constant")) throw new Clip4jException("--schedule must be cosine or constant");
         if (!o.optimizer.equals("adamw") && !o.optimizer.equals("sgd")) throw new Clip4jException("--optimizer must be adamw or sgd");
         if (o.lockImage && o.lockText && o.unlockLast == 0) throw new Clip4jException("--lock-image with --lock-text leaves only logit_scale to train");
+        if (o.unlockLast < 0) throw new Clip4jException("--unlock-last must be 0 or more");
+        if (o.unlockLast > 0 && !o.lockImage) throw new Clip4jException("--unlock-last applies to a locked image tower: add --lock-image");
+        if (!(o.lr > 0) || Double.isInfinite(o.lr)) throw new Clip4jException("--lr must be a positive number, got " + o.lr);
+        if (!(o.weightDecay >= 0) || Double.isInfinite(o.weightDecay)) throw new Clip4jException("--weight-decay must be 0 or more, got " + o.weightDecay);
+        if (o.warmup < 0) throw new Clip4jException("--warmup must be 0 or more steps, got " + o.warmup);
+        if (!(o.cropScaleMin > 0 && o.cropScaleMin <= o.cropScaleMax && o.cropScaleMax <= 1))
+            throw new Clip4jException("--crop-scale MIN,MAX needs 0 < MIN ≤ MAX ≤ 1, got " + o.cropScaleMin + "," + o.cropScaleMax);
+        if (o.limit > 0 && WebDataset.looksLikeShards(o.data)) throw new Clip4jException("--limit applies to caption tables, not tar shards");
     }
 
     private void checkResumable(JsonNode s, int total) {
@@ -318,14 +326,26 @@ public final class Trainer {
 
     private Evaluation.Report evaluate(ClipModel model, Tokenizer tok, Augment evalTf, CaptionTable val, TrainingGraph<?> graph,
                                        Map<Path, JsonNode> metadata, int done, Metrics metrics) {
-        Evaluation.Report r = Evaluation.run(model, tok, evalTf, val.items(), Math.max(o.batchSize, 32), graph.logitScale().data[0],
-                logitBias(graph, model), metadata,
-                metadata == null ? null : Evaluation.EMOJI_TASKS, listener::message);
+        Evaluation.Report r;
+        try {
+            r = evaluateOnce(model, tok, evalTf, val, graph, metadata);
+        } catch (Clip4jException | java.io.UncheckedIOException e) {
+            // the training goes on and its model is still written: an evaluation is a report, not the work
+            listener.message("warning: the evaluation at step " + done + " failed, training goes on: " + e.getMessage());
+            return null;
+        }
         ObjectNode rec = r.toJson();
         rec.put("type", "eval").put("step", done);
         metrics.write(rec);
         listener.eval(done, r);
         return r;
+    }
+
+    private Evaluation.Report evaluateOnce(ClipModel model, Tokenizer tok, Augment evalTf, CaptionTable val, TrainingGraph<?> graph,
+                                           Map<Path, JsonNode> metadata) {
+        return Evaluation.run(model, tok, evalTf, val.items(), Math.max(o.batchSize, 32), graph.logitScale().data[0],
+                logitBias(graph, model), metadata,
+                metadata == null ? null : Evaluation.EMOJI_TASKS, listener::message);
     }
 
     /**

@@ -278,6 +278,51 @@ class TrainerTest {
         assertFalse(Files.exists(ck.resolve(".tmp-replaced-step-00000003-1-2-0")));
     }
 
+    /** A zero-shot template that does not contain its field would give every class the same prompt. */
+    @Test void aZeroShotTemplateWithoutItsFieldIsRefused() {
+        assertEquals("name", Evaluation.ZeroShot.parse("name=an emoji of {name}").field());
+        assertEquals("an emoji of {name:lower}", Evaluation.ZeroShot.parse("name=an emoji of {name:lower}").template());
+        for (String bad : List.of("name=an emoji", "name=an emoji of {category}")) {
+            var e = assertThrows(io.clip4j.Clip4jException.class, () -> Evaluation.ZeroShot.parse(bad), bad);
+            assertTrue(e.getMessage().contains("{name}"), e.getMessage());
+        }
+    }
+
+    /** Options that cannot train are refused up front, each naming itself. */
+    @Test void optionsOutOfRangeAreRefused() throws Exception {
+        Path model = TrainTesting.microModel(tmp.resolve("model"), 15);
+        Path table = TrainTesting.emojiTable(tmp, "t.tsv", 8);
+        record Case(String name, java.util.function.Consumer<TrainOptions> set) {}
+        for (Case c : List.of(new Case("--lr", o -> o.lr = -1), new Case("--lr", o -> o.lr = Double.NaN),
+                new Case("--warmup", o -> o.warmup = -5), new Case("--weight-decay", o -> o.weightDecay = -0.1),
+                new Case("--crop-scale", o -> { o.cropScaleMin = 0.8; o.cropScaleMax = 0.5; }),
+                new Case("--unlock-last", o -> o.unlockLast = 2), new Case("--unlock-last", o -> { o.lockImage = true; o.unlockLast = -1; }))) {
+            TrainOptions o = options(model, table, tmp.resolve("out-" + c.name()));
+            o.steps = 1;
+            c.set().accept(o);
+            var e = assertThrows(io.clip4j.Clip4jException.class, () -> train(o, new ArrayList<>()), c.name());
+            assertTrue(e.getMessage().contains(c.name()), e.getMessage());
+        }
+    }
+
+    /** An evaluation that fails (every validation image unreadable) is a warning: the run finishes and writes its model. */
+    @Test void aFailingEvaluationDoesNotLoseTheTraining() throws Exception {
+        Path model = TrainTesting.microModel(tmp.resolve("model"), 16);
+        Path table = TrainTesting.emojiTable(tmp, "t.tsv", 8);
+        Files.writeString(tmp.resolve("bad.png"), "not an image");
+        Files.writeString(tmp.resolve("bad.tsv"), "bad.png\ta caption\n");
+        Path out = tmp.resolve("out");
+        TrainOptions o = options(model, table, out);
+        o.steps = 2;
+        o.val = tmp.resolve("bad.tsv").toString();
+        o.evalEvery = 1;
+        List<String> messages = new ArrayList<>();
+        Trainer.Summary s = train(o, messages);
+        assertEquals(2, s.steps());
+        assertTrue(Files.isRegularFile(out.resolve("model.safetensors")), "the model is written");
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("warning: the evaluation at step 1 failed")), messages.toString());
+    }
+
     static void assertSameTensors(Path x, Path y) throws Exception {
         try (SafeTensors sx = SafeTensors.open(x); SafeTensors sy = SafeTensors.open(y)) {
             assertEquals(new java.util.TreeSet<>(sx.names()), new java.util.TreeSet<>(sy.names()));

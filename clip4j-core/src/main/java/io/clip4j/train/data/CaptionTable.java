@@ -65,6 +65,8 @@ public final class CaptionTable implements DataSource {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new Clip4jException("cannot read data table " + file + ": it is not UTF-8 text (save it as UTF-8)", e);
         } catch (IOException e) {
             throw new Clip4jException("cannot read data table " + file + ": " + e.getMessage(), e);
         }
@@ -91,7 +93,12 @@ public final class CaptionTable implements DataSource {
     }
 
     private static void readCsv(Path file, List<String> lines, Map<String, List<String>> rows) {
-        List<List<String>> recs = Csv.parse(String.join("\n", lines));
+        List<List<String>> recs;
+        try {
+            recs = Csv.parse(String.join("\n", lines));
+        } catch (IllegalArgumentException e) {
+            throw new Clip4jException(file + ": " + e.getMessage());
+        }
         if (recs.isEmpty()) return;
         List<String> header = recs.get(0);
         int pi = -1, ci = -1;

@@ -12,14 +12,16 @@ final class Csv {
         List<String> rec = new ArrayList<>();
         StringBuilder f = new StringBuilder();
         boolean quoted = false, any = false;
+        int line = 1, quoteLine = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
+            if (c == '\n') line++;
             if (quoted) {
                 if (c == '"') {
                     if (i + 1 < s.length() && s.charAt(i + 1) == '"') { f.append('"'); i++; }
                     else quoted = false;
                 } else f.append(c);
-            } else if (c == '"') { quoted = true; any = true; }
+            } else if (c == '"') { quoted = true; any = true; quoteLine = line; }
             else if (c == ',') { rec.add(f.toString()); f.setLength(0); any = true; }
             else if (c == '\n' || c == '\r') {
                 if (c == '\r' && i + 1 < s.length() && s.charAt(i + 1) == '\n') i++;
@@ -30,6 +32,8 @@ final class Csv {
                 any = false;
             } else { f.append(c); any = true; }
         }
+        // an opening quote never closed would take the rest of the file as one field, silently
+        if (quoted) throw new IllegalArgumentException("line " + quoteLine + ": a quoted field is never closed");
         if (any || f.length() > 0 || !rec.isEmpty()) { rec.add(f.toString()); out.add(rec); }
         return out;
     }

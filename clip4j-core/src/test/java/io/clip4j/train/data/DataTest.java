@@ -36,6 +36,16 @@ class DataTest {
         assertEquals("other, with \"comma\"", CaptionTable.read(tmp.resolve("b.csv")).items().get(1).captions().get(0));
     }
 
+    /** A quote never closed, and a table that is not UTF-8: one error naming the file (and the line). */
+    @Test void brokenTablesAreRefusedWithTheFileAndLine() throws Exception {
+        Files.writeString(tmp.resolve("q.csv"), "filepath,title\nimg/a.png,ok\nimg/b.png,\"12\"\" ruler\nimg/c.png,three\nimg/d.png,four\n");
+        var e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve("q.csv")));
+        assertTrue(e.getMessage().contains("q.csv") && e.getMessage().contains("line 3") && e.getMessage().contains("never closed"), e.getMessage());
+        Files.write(tmp.resolve("l1.tsv"), "img/a.png\tcaf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve("l1.tsv")));
+        assertTrue(e.getMessage().contains("l1.tsv") && e.getMessage().contains("not UTF-8"), e.getMessage());
+    }
+
     @Test void oneCaptionPerImageIsDrawnUniformlyAndReproducibly() throws Exception {
         Files.writeString(tmp.resolve("a.tsv"), "x.png\t0\nx.png\t1\nx.png\t2\nx.png\t3\n");
         CaptionTable t = CaptionTable.read(tmp.resolve("a.tsv"));
