@@ -71,15 +71,36 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "nothing to embed: give --image, --text or --texts-json");
         }
         if (format == Format.npy && outFile == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--format npy needs --out FILE");
+        // an output written over an input (--out cat.png, or the npy sidecar q.json over --texts-json q.json)
+        if (outFile != null) {
+            List<Path> inputsRead = new ArrayList<>(images);
+            if (textsJson != null) inputsRead.add(textsJson);
+            if (timingsFile != null) inputsRead.add(timingsFile);
+            List<Path> written = format == Format.npy ? List.of(outFile, Npy.sidecar(outFile)) : List.of(outFile);
+            for (Path w : written)
+                for (Path in : inputsRead)
+                    if (sameFile(w, in))
+                        throw new picocli.CommandLine.ParameterException(spec.commandLine(), (w.equals(outFile) ? "--out " : "the sidecar of --out, ") + w + ", would overwrite " + in);
+        }
         PrintWriter err = spec.commandLine().getErr();
         AtomicInteger failures = new AtomicInteger();
         List<float[]> rows = new ArrayList<>();
         var inputs = Json.MAPPER.createArrayNode();
         var errors = Json.MAPPER.createArrayNode();
         PrintWriter out = spec.commandLine().getOut();
+        // --out FILE: written to a temporary file beside it and moved into place at the end, so that a run that
+        // fails to start (or is killed) leaves an existing FILE as it was
+        Path outTmp = null;
         if (format == Format.jsonl && outFile != null) {
             try {
-                out = new PrintWriter(java.nio.file.Files.newBufferedWriter(outFile), false);
+                Path abs = outFile.toAbsolutePath();
+                if (java.nio.file.Files.isDirectory(abs)) throw new io.clip4j.Clip4jException("cannot write " + outFile + ": it is a directory");
+                if (java.nio.file.Files.isSymbolicLink(abs) || (java.nio.file.Files.exists(abs) && !java.nio.file.Files.isRegularFile(abs))) {
+                    out = new PrintWriter(java.nio.file.Files.newBufferedWriter(abs), false);   // a link, a device, a pipe: written through
+                } else {
+                    outTmp = java.nio.file.Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
+                    out = new PrintWriter(java.nio.file.Files.newBufferedWriter(outTmp), false);
+                }
             } catch (java.io.IOException e) {
                 throw new io.clip4j.Clip4jException("cannot write " + outFile + ": " + e.getMessage(), e);
             }
@@ -121,12 +142,34 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
                 side.set("errors", errors);
                 TaskOutput.writeJsonFile(Npy.sidecar(outFile), side);
             }
+            out.flush();
+            if (out.checkError()) throw new io.clip4j.Clip4jException("cannot write the embeddings" + (outFile != null ? " to " + outFile : "") + " (disk full, or the output closed)");
+            if (outTmp != null) {
+                out.close();
+                java.nio.file.Files.move(outTmp, outFile.toAbsolutePath(), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                outTmp = null;
+            }
+        } catch (java.io.IOException e) {
+            throw new io.clip4j.Clip4jException("cannot write " + outFile + ": " + e.getMessage(), e);
         } finally {
             out.flush();
             if (out != spec.commandLine().getOut()) out.close();
+            if (outTmp != null) {
+                try { java.nio.file.Files.deleteIfExists(outTmp); } catch (java.io.IOException ignored) { /* best effort */ }
+            }
         }
         if (timingsFile != null) timings.write(timingsFile, batchSize);
         return failures.get() == 0 ? 0 : 1;
+    }
+
+    /** Whether a and b name the same file (the same path, or, when both exist, the same file through links). */
+    private static boolean sameFile(Path a, Path b) {
+        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return true;
+        try {
+            return java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b) && java.nio.file.Files.isSameFile(a, b);
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /**

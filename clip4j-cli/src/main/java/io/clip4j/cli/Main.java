@@ -49,6 +49,10 @@ public final class Main implements Runnable {
         });
         int code = cl.execute(args);
         out.flush();
+        if (out.checkError() && code == 0) {              // PrintWriter swallows write errors: say so, and fail
+            err.println("clip4j: cannot write the output (disk full, or the output closed)");
+            code = 1;
+        }
         err.flush();
         return code;
     }

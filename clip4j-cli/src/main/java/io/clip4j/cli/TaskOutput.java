@@ -27,12 +27,18 @@ final class TaskOutput {
         LUCENE_VECTORS.setLevel(java.util.logging.Level.WARNING);
     }
 
-    /** Pretty-printed JSON to a file. */
+    /** Pretty-printed JSON to a file, atomically (a temporary file beside it, renamed into place). */
     static void writeJsonFile(Path file, JsonNode node) {
+        Path abs = file.toAbsolutePath(), tmp = null;
         try {
-            Files.writeString(file, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
+            tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
+            Files.writeString(tmp, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
+            Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            tmp = null;
         } catch (IOException e) {
             throw new Clip4jException("cannot write " + file + ": " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort */ }
         }
     }
 

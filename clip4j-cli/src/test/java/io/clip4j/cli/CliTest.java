@@ -70,6 +70,32 @@ class CliTest {
         assertTrue(nested.out().contains("Usage: clip4j tokenizer train"), nested.out());
     }
 
+    /** --out never overwrites an input, and a run that fails leaves an existing output file as it was. */
+    @Test void outputsNeverOverwriteInputsOrEarlierResults(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path img = Files.copy(Path.of(image("astronaut")), dir.resolve("cat.png"));
+        byte[] imgBytes = Files.readAllBytes(img);
+        Result r = run("embed", "--model", tiny(), "--image", img.toString(), "--out", img.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("would overwrite"), r.err());
+        assertArrayEquals(imgBytes, Files.readAllBytes(img), "the image is untouched");
+        Path q = Files.writeString(dir.resolve("q.json"), "[\"a cat\"]");
+        r = run("embed", "--model", tiny(), "--texts-json", q.toString(), "--format", "npy", "--out", dir.resolve("q.npy").toString());
+        assertEquals(2, r.code());
+        assertEquals("[\"a cat\"]", Files.readString(q), "the texts file is untouched");
+        Path keep = Files.writeString(dir.resolve("keep.jsonl"), "earlier results\n");
+        r = run("embed", "--model", dir.resolve("no-such-model").toString(), "--text", "a cat", "--out", keep.toString());
+        assertEquals(1, r.code());
+        assertEquals("earlier results\n", Files.readString(keep), "a run that failed leaves the old output");
+        r = run("embed", "--model", tiny(), "--text", "a cat", "--out", keep.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> written = Files.readAllLines(keep);
+        assertEquals(1, written.size(), "the new results replace the old: " + written);
+        assertEquals("text", JSON.readTree(written.get(0)).get("kind").asText());
+        try (var s = Files.list(dir)) {
+            assertEquals(List.of(), s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(), "no temporary files left");
+        }
+    }
+
     @Test void embedPrintsImagesThenTextsInOrderMatchingTheReference() throws Exception {
         // images.json order: chelsea is 0, rocket 3; strings order: p00 is 0, p31 is 31
         Path texts = tmp.resolve("texts.json");
