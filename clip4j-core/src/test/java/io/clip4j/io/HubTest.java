@@ -62,12 +62,15 @@ class HubTest {
             Path file = folder == null ? null : folder.resolve(p[5]);
             if (file == null || !Files.isRegularFile(file)) { ex.sendResponseHeaders(404, -1); return; }
             byte[] all = Files.readAllBytes(file);
+            String etag = "\"" + Integer.toHexString(java.util.Arrays.hashCode(all)) + "\"";
             int from = 0, status = 200;
-            String range = ex.getRequestHeaders().getFirst("Range");
-            if (range != null && range.startsWith("bytes=")) {
+            String range = ex.getRequestHeaders().getFirst("Range"), ifRange = ex.getRequestHeaders().getFirst("If-Range");
+            if (range != null && range.startsWith("bytes=") && (ifRange == null || ifRange.equals(etag))) {
                 from = Integer.parseInt(range.substring(6, range.indexOf('-')));
                 status = 206;
+                ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (all.length - 1) + "/" + all.length);
             }
+            ex.getResponseHeaders().add("ETag", etag);
             int len = all.length - from;
             int cut = p[5].endsWith("model.safetensors") ? cutAfter.getAndSet(0) : 0;
             ex.sendResponseHeaders(status, len);
@@ -112,6 +115,42 @@ class HubTest {
         hub(null).download("acme/tiny-clip", null);
         assertTrue(requests.stream().anyMatch(r -> r.matches(".*/model\\.safetensors bytes=100000-")), requests.toString());
         assertArrayEquals(Files.readAllBytes(Fixtures.path("models/tiny/hf/model.safetensors")), Files.readAllBytes(dir.resolve("model.safetensors")));
+    }
+
+    /** A file changed on the server between an interrupted download and its resume is downloaded whole, not spliced. */
+    @Test void aResumeAfterTheFileChangedDownloadsTheNewVersionWhole() throws IOException {
+        Path src = Files.createDirectories(tmp.resolve("changing"));
+        for (String f : List.of("config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"))
+            Files.copy(Fixtures.path("models/tiny/hf/" + f), src.resolve(f));
+        repos.put("acme/changing", src);
+        cutAfter.set(100_000);
+        assertThrows(Clip4jException.class, () -> hub(null).download("acme/changing", null));
+        Files.copy(Fixtures.path("models/tiny/hf_f16/model.safetensors"), src.resolve("model.safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path dir = hub(null).download("acme/changing", null);
+        assertArrayEquals(Files.readAllBytes(src.resolve("model.safetensors")), Files.readAllBytes(dir.resolve("model.safetensors")));
+    }
+
+    /** An error page served with status 200 is not kept as the file; once the server is fixed, the download works. */
+    @Test void aBrokenFileIsNotKeptInTheCache() throws IOException {
+        Path src = Files.createDirectories(tmp.resolve("html"));
+        Files.writeString(src.resolve("config.json"), "<html><body>Service unavailable</body></html>");
+        repos.put("acme/html", src);
+        Clip4jException e = assertThrows(Clip4jException.class, () -> hub(null).download("acme/html", null));
+        assertTrue(e.getMessage().contains("broken config.json"), e.getMessage());
+        Path dir = tmp.resolve("cache/acme--html/main");
+        assertFalse(Files.exists(dir.resolve("config.json")));
+        for (String f : List.of("config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"))
+            Files.copy(Fixtures.path("models/tiny/hf/" + f), src.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(Files.isRegularFile(hub(null).download("acme/html", null).resolve("model.safetensors")));
+    }
+
+    /** With the server gone, a complete cached model is used as it is. */
+    @Test void aCompleteCachedModelWorksOffline() {
+        Path dir = hub(null).download("acme/tiny-clip", null);
+        server.stop(0);
+        assertEquals(dir, hub(null).download("acme/tiny-clip", null));
+        Clip4jException e = assertThrows(Clip4jException.class, () -> hub(null).download("acme/tiny-openclip", null));
+        assertFalse(e.getMessage().endsWith("null"), e.getMessage());
     }
 
     @Test void errorsNameTheRepoAndTheCause() {
