@@ -65,6 +65,8 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override public Integer call() {
         if (batchSize < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1");
+        if (maxNumPatches < 0 || maxNumPatches > 1 << 16)
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--max-num-patches must be between 1 and 65536, got " + maxNumPatches);
         List<String> allTexts = new ArrayList<>(texts);
         if (textsJson != null) allTexts.addAll(Json.readStringArray(textsJson));
         if (images.isEmpty() && allTexts.isEmpty()) {

@@ -46,8 +46,8 @@ final class TaskOutput {
     record Missing(Path path, String error) {}
 
     /**
-     * Files as given, folders expanded to the image files under them (recursively, sorted, hidden names skipped,
-     * by extension: {@link IndexUpdater#DEFAULT_EXTENSIONS}); inputs that do not exist go to missing.
+     * Files as given, folders expanded to the image files under them (recursively, following links, sorted, hidden
+     * names skipped, by extension: {@link IndexUpdater#DEFAULT_EXTENSIONS}); inputs that do not exist go to missing.
      */
     static List<Path> expand(List<Path> inputs, List<Missing> missing) {
         List<Path> out = new ArrayList<>();
@@ -55,7 +55,7 @@ final class TaskOutput {
             if (Files.isDirectory(in)) {
                 List<Path> found = new ArrayList<>();
                 try {
-                    Files.walkFileTree(in, new SimpleFileVisitor<>() {
+                    Files.walkFileTree(in, java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE, new SimpleFileVisitor<>() {
                         @Override public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) {
                             return !d.equals(in) && d.getFileName().toString().startsWith(".") ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
                         }

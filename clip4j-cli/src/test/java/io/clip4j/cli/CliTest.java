@@ -96,6 +96,21 @@ class CliTest {
         }
     }
 
+    /** A pipe given as an image is one error line, not a hang; a patch budget out of range is a usage error. */
+    @Test void aPipeIsNotReadAndThePatchBudgetIsChecked(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("pipe.png");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Result r = run("embed", "--model", tiny(), "--image", fifo.toString(), "--image", image("rocket"));
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(fifo + ": not a regular file") || r.out().contains("not a regular file"), r.out() + r.err());
+        assertEquals(2, r.lines().size(), "the other image still runs");
+        for (String n : List.of("-1", "2147483647")) {
+            Result p = run("embed", "--model", tiny(), "--text", "a cat", "--max-num-patches", n);
+            assertEquals(2, p.code(), n);
+            assertTrue(p.err().contains("--max-num-patches"), p.err());
+        }
+    }
+
     @Test void embedPrintsImagesThenTextsInOrderMatchingTheReference() throws Exception {
         // images.json order: chelsea is 0, rocket 3; strings order: p00 is 0, p31 is 31
         Path texts = tmp.resolve("texts.json");

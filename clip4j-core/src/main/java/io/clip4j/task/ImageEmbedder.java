@@ -137,6 +137,9 @@ public final class ImageEmbedder {
     /** A file's bytes; failures as one-line {@link Clip4jException}s naming the file. */
     public static byte[] read(Path file) {
         try {
+            // a pipe or a device would block or never end: only regular files are read
+            if (Files.exists(file) && !Files.isRegularFile(file))
+                throw new Clip4jException("cannot read image " + file + ": " + (Files.isDirectory(file) ? "it is a folder" : "not a regular file"));
             long size = Files.size(file);
             if (size > Integer.MAX_VALUE - 8) throw new Clip4jException("cannot read image " + file + ": the file is too large (" + size + " bytes)");
             return Files.readAllBytes(file);
