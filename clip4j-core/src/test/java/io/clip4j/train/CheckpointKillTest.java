@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class CheckpointKillTest {
     @TempDir Path tmp;
 
-    static final int STEPS = 8, KILLS = 5;
+    static final int STEPS = 16, KILLS = 5;
 
     @Test void killingATrainingRunDuringSavesNeverLeavesABrokenCheckpoint() throws Exception {
         Path table = TrainTesting.emojiTable(tmp, "t.tsv", 10);          // 2 batches of 4 per epoch, 2 images left over
