@@ -63,6 +63,10 @@ final class ClassifyCommand implements Callable<Integer> {
         if (batchSize < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch-size must be at least 1");
         List<String> all = labels();
         if (all.isEmpty()) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no labels: give --labels a,b,c or --labels-file FILE");
+        // a label given twice would split its probability between two rows
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String l : all)
+            if (!seen.add(l)) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "the label '" + l + "' is given twice");
         PromptTemplates t = templates();
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         List<TaskOutput.Missing> missing = new ArrayList<>();

@@ -98,6 +98,12 @@ class TaskCommandsTest {
         assertTrue(badTemplate.err().contains("placeholder"), badTemplate.err());
     }
 
+    @Test void aLabelGivenTwiceIsRefused() throws Exception {
+        CliTest.Result r = run("classify", CliTest.image("rocket"), "--model", tiny(), "--labels", "dog,cat,dog");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("'dog' is given twice"), r.err());
+    }
+
     @Test void scoreGivesThePositiveMassOfEachRule() throws Exception {
         Path policy = Files.writeString(tmp.resolve("policy.json"), """
                 {"neutral": ["an emoji."], "rules": [
