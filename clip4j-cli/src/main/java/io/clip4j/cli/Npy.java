@@ -35,10 +35,14 @@ final class Npy {
     /** Writes rows (all of length cols) to file, through a temporary file moved into place. */
     static void write(Path file, float[][] rows, int cols) {
         Path abs = file.toAbsolutePath();
-        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
+        Path tmp = null;
         try {
             if (abs.getParent() != null) Files.createDirectories(abs.getParent());
-            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+            // a link is written through to its target (not replaced by a file); a device or pipe directly
+            if (Files.isSymbolicLink(abs) && Files.exists(abs)) abs = abs.toRealPath();
+            boolean direct = Files.exists(abs) && !Files.isRegularFile(abs);
+            if (!direct) tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
+            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(direct ? abs : tmp), 1 << 16)) {
                 os.write(header(rows.length, cols));
                 ByteBuffer b = ByteBuffer.allocate(cols * 4).order(ByteOrder.LITTLE_ENDIAN);
                 for (float[] r : rows) {
@@ -48,10 +52,10 @@ final class Npy {
                     os.write(b.array());
                 }
             }
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            if (!direct) Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             try {
-                Files.deleteIfExists(tmp);
+                if (tmp != null) Files.deleteIfExists(tmp);
             } catch (IOException ignored) {
                 // reporting the first failure
             }

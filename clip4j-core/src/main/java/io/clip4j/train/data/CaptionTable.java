@@ -140,8 +140,15 @@ public final class CaptionTable implements DataSource {
 
     private static String stripBom(String s, int index) { return index == 0 && s.startsWith("\uFEFF") ? s.substring(1) : s; }
 
+    /** Rows of one image are grouped by its normalised path: "img/a.png" and "./img/a.png" are one image. */
     private static void add(Map<String, List<String>> rows, String path, String caption) {
-        rows.computeIfAbsent(path.trim(), k -> new ArrayList<>()).add(caption);
+        String p = path.trim();
+        try {
+            p = p.isEmpty() ? p : java.nio.file.Path.of(p).normalize().toString();
+        } catch (java.nio.file.InvalidPathException e) {
+            // left as written: reading it fails later with a message naming it
+        }
+        rows.computeIfAbsent(p, k -> new ArrayList<>()).add(caption);
     }
 
     /**

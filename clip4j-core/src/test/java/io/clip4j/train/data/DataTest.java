@@ -36,6 +36,15 @@ class DataTest {
         assertEquals("other, with \"comma\"", CaptionTable.read(tmp.resolve("b.csv")).items().get(1).captions().get(0));
     }
 
+    /** One image spelled two ways is one item with both captions. */
+    @Test void anImageSpelledTwoWaysIsOneItem() throws Exception {
+        Files.writeString(tmp.resolve("s.tsv"), "img/x.png\tfirst\n./img/x.png\tsecond\nimg/../img/y.png\tother\n");
+        CaptionTable t = CaptionTable.read(tmp.resolve("s.tsv"));
+        assertEquals(2, t.size());
+        assertEquals(List.of("first", "second"), t.items().get(0).captions());
+        assertEquals(tmp.resolve("img/y.png"), t.items().get(1).image());
+    }
+
     /** A quote never closed, and a table that is not UTF-8: one error naming the file (and the line). */
     @Test void brokenTablesAreRefusedWithTheFileAndLine() throws Exception {
         Files.writeString(tmp.resolve("q.csv"), "filepath,title\nimg/a.png,ok\nimg/b.png,\"12\"\" ruler\nimg/c.png,three\nimg/d.png,four\n");
