@@ -128,11 +128,16 @@ public final class CaptionTable implements DataSource {
             } catch (IOException e) {
                 throw new Clip4jException(file + ":" + (i + 1) + ": not valid JSON");
             }
-            String path = null;
-            JsonNode cap = null;
-            for (String k : List.of("image", "path", "file", "filepath", "file_name", "image_path")) if (path == null && n.hasNonNull(k)) path = n.get(k).asText();
+            JsonNode pathNode = null, cap = null;
+            for (String k : List.of("image", "path", "file", "filepath", "file_name", "image_path")) if (pathNode == null && n.hasNonNull(k)) pathNode = n.get(k);
             for (String k : List.of("caption", "text", "title", "captions")) if (cap == null && n.hasNonNull(k)) cap = n.get(k);
-            if (path == null || cap == null) throw new Clip4jException(file + ":" + (i + 1) + ": expected an image path (image/path/file) and a caption (caption/text)");
+            if (pathNode == null || cap == null) throw new Clip4jException(file + ":" + (i + 1) + ": expected an image path (image/path/file) and a caption (caption/text)");
+            // values of another type would be read as text ("null", "", the table's own folder): refused
+            if (!pathNode.isTextual()) throw new Clip4jException(file + ":" + (i + 1) + ": the image path must be a string, got " + pathNode.getNodeType().toString().toLowerCase(Locale.ROOT));
+            boolean strings = cap.isTextual() || (cap.isArray() && !cap.isEmpty());
+            if (cap.isArray()) for (JsonNode c : cap) strings &= c.isTextual();
+            if (!strings) throw new Clip4jException(file + ":" + (i + 1) + ": the caption must be a string or a non-empty list of strings");
+            String path = pathNode.asText();
             if (cap.isArray()) for (JsonNode c : cap) add(rows, path, c.asText());
             else add(rows, path, cap.asText());
         }

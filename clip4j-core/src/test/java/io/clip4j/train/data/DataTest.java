@@ -36,6 +36,16 @@ class DataTest {
         assertEquals("other, with \"comma\"", CaptionTable.read(tmp.resolve("b.csv")).items().get(1).captions().get(0));
     }
 
+    /** JSONL values of the wrong type are an error naming the line, not text like "null" or "". */
+    @Test void jsonlValuesOfTheWrongTypeAreRefused() throws Exception {
+        for (String bad : List.of("{\"image\":\"a.png\",\"caption\":{\"x\":1}}", "{\"image\":\"a.png\",\"caption\":[null]}",
+                "{\"image\":\"a.png\",\"caption\":[]}", "{\"image\":{\"p\":1},\"caption\":\"c\"}")) {
+            Files.writeString(tmp.resolve("w.jsonl"), "{\"image\":\"b.png\",\"caption\":\"fine\"}\n" + bad + "\n");
+            var e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve("w.jsonl")), bad);
+            assertTrue(e.getMessage().contains("w.jsonl:2"), e.getMessage());
+        }
+    }
+
     /** One image spelled two ways is one item with both captions. */
     @Test void anImageSpelledTwoWaysIsOneItem() throws Exception {
         Files.writeString(tmp.resolve("s.tsv"), "img/x.png\tfirst\n./img/x.png\tsecond\nimg/../img/y.png\tother\n");
