@@ -148,6 +148,7 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
             if (out.checkError()) throw new io.clip4j.Clip4jException("cannot write the embeddings" + (outFile != null ? " to " + outFile : "") + " (disk full, or the output closed)");
             if (outTmp != null) {
                 out.close();
+                io.clip4j.io.SafeTensors.readableByAll(outTmp);        // an ordinary file, not the temporary's 0600
                 java.nio.file.Files.move(outTmp, outFile.toAbsolutePath(), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 outTmp = null;
             }

@@ -52,7 +52,10 @@ final class Npy {
                     os.write(b.array());
                 }
             }
-            if (!direct) Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            if (!direct) {
+                io.clip4j.io.SafeTensors.readableByAll(tmp);              // an ordinary file, not the temporary's 0600
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
         } catch (IOException e) {
             try {
                 if (tmp != null) Files.deleteIfExists(tmp);

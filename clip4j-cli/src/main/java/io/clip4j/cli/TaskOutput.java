@@ -27,18 +27,13 @@ final class TaskOutput {
         LUCENE_VECTORS.setLevel(java.util.logging.Level.WARNING);
     }
 
-    /** Pretty-printed JSON to a file, atomically (a temporary file beside it, renamed into place). */
+    /** Pretty-printed JSON to a file, atomically ({@link io.clip4j.io.HfCheckpointWriter#writeAtomically}). */
     static void writeJsonFile(Path file, JsonNode node) {
-        Path abs = file.toAbsolutePath(), tmp = null;
         try {
-            tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
-            Files.writeString(tmp, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
-            Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
+            io.clip4j.io.HfCheckpointWriter.writeAtomically(file,
+                    (Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new Clip4jException("cannot write " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort */ }
         }
     }
 

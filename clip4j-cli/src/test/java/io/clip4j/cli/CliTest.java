@@ -91,6 +91,7 @@ class CliTest {
         List<String> written = Files.readAllLines(keep);
         assertEquals(1, written.size(), "the new results replace the old: " + written);
         assertEquals("text", JSON.readTree(written.get(0)).get("kind").asText());
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(keep)), "an ordinary file");
         // npy through a link: the link stays a link, its target gets the matrix
         Path target = dir.resolve("real.npy"), link = Files.createSymbolicLink(dir.resolve("link.npy"), target.getFileName());
         Files.writeString(target, "old");
@@ -98,6 +99,8 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.isSymbolicLink(link), "the link is kept");
         assertEquals(0x93, Files.readAllBytes(target)[0] & 0xff, "the target holds the .npy");
+        for (Path f : List.of(target, dir.resolve("link.json")))
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
         try (var s = Files.list(dir)) {
             assertEquals(List.of(), s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(), "no temporary files left");
         }

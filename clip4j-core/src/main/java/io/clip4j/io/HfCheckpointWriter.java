@@ -142,9 +142,18 @@ public final class HfCheckpointWriter {
 
     /** Writes JSON atomically (temp file + rename). */
     public static void writeJson(Path file, Object json) throws IOException {
+        writeAtomically(file, JSON.writeValueAsBytes(json));
+    }
+
+    /**
+     * Writes bytes to file atomically: a temporary file beside it (".NAME.….tmp"), made readable by all (0644, as an
+     * ordinary file; temporary files are created owner-only), then renamed into place. A crash leaves the old file or
+     * the new one, never a mix; the temporary file is removed on failure.
+     */
+    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
         Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName() + ".", ".tmp");
         try {
-            Files.write(tmp, JSON.writeValueAsBytes(json));
+            Files.write(tmp, bytes);
             SafeTensors.readableByAll(tmp);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {

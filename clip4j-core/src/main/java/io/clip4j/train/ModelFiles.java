@@ -77,17 +77,9 @@ public final class ModelFiles {
             return new TokenizerFiles(java.util.Collections.unmodifiableMap(m));
         }
 
-        /** Writes each file into dir atomically (a temporary file renamed into place). */
+        /** Writes each file into dir atomically ({@link HfCheckpointWriter#writeAtomically}). */
         public void writeTo(Path dir) throws IOException {
-            for (var e : files.entrySet()) {
-                Path tmp = Files.createTempFile(dir, "." + e.getKey() + ".", ".tmp");
-                try {
-                    Files.write(tmp, e.getValue());
-                    Files.move(tmp, dir.resolve(e.getKey()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } finally {
-                    Files.deleteIfExists(tmp);
-                }
-            }
+            for (var e : files.entrySet()) HfCheckpointWriter.writeAtomically(dir.resolve(e.getKey()), e.getValue());
         }
     }
 

@@ -181,7 +181,10 @@ class TrainerTest {
         train(r, new ArrayList<>());
         assertFalse(Files.exists(first), "the checkpoint resumed from was pruned");
         Path newest = Checkpoints.list(ckpt).getLast();
-        for (String f : List.of("vocab.json", "merges.txt")) assertTrue(Files.isRegularFile(newest.resolve(f)), f + " in " + newest);
+        for (String f : List.of("vocab.json", "merges.txt")) {
+            assertTrue(Files.isRegularFile(newest.resolve(f)), f + " in " + newest);
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(newest.resolve(f))), f);
+        }
         TrainOptions again = options(null, table, out);
         again.steps = 6;
         again.saveEvery = 1;
