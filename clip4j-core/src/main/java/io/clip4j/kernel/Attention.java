@@ -87,6 +87,16 @@ final class Attention {
      * out[B,C] is dense: row b for item b. This is the last block of a tower whose output is read at one position.
      */
     static void pooledQueries(float[] out, float[] qkv, int[] queryRow, int[] keyStart, int[] keyCount, int B, int C, int H) {
+        pooledQueries(out, null, 0, qkv, queryRow, keyStart, keyCount, B, C, H);
+    }
+
+    /**
+     * As above, also saving the attention weights when probs is not null: probs[(b·H + h)·T + s] = the weight of key s
+     * for s < keyCount[b], 0 up to T (T ≥ every keyCount: what a backward pass needs).
+     */
+    static void pooledQueries(float[] out, float[] probs, int T, float[] qkv, int[] queryRow, int[] keyStart, int[] keyCount,
+                              int B, int C, int H) {
+        if (probs != null && probs.length < (long) B * H * T) throw new IllegalArgumentException("probs too short");
         if (B < 0 || H <= 0 || C % H != 0) throw new IllegalArgumentException("C=" + C + " is not divisible by H=" + H);
         if (queryRow.length < B || keyStart.length < B || keyCount.length < B) throw new IllegalArgumentException("row arrays shorter than B");
         if (out.length < (long) B * C) throw new IllegalArgumentException("out too short");
@@ -95,6 +105,7 @@ final class Attention {
             long lastRow = Math.max(queryRow[b], (long) keyStart[b] + keyCount[b] - 1);
             if (queryRow[b] < 0 || keyStart[b] < 0 || keyCount[b] < 0 || (lastRow + 1) * 3 * C > qkv.length)
                 throw new IllegalArgumentException("item " + b + ": rows outside qkv");
+            if (probs != null && keyCount[b] > T) throw new IllegalArgumentException("item " + b + ": " + keyCount[b] + " keys, more than T=" + T);
             macs += 2L * keyCount[b] * C;
         }
         if (B == 0 || C == 0) return;
@@ -105,6 +116,11 @@ final class Attention {
             Workspace ws = WS.take();
             try {
                 pooledHead(out, b * C + h * D, qkv, queryRow[b], keyStart[b], keyCount[b], C, D, h, ws);
+                if (probs != null) {
+                    int p = task * T, keys = keyCount[b];
+                    if (keys > 0) System.arraycopy(ws.sc, 0, probs, p, keys);   // the weights pooledHead left in sc
+                    Arrays.fill(probs, p + keys, p + T, 0f);
+                }
             } finally {
                 WS.give(ws);
             }

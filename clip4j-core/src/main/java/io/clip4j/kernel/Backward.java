@@ -390,29 +390,8 @@ public final class Backward {
                                               int B, int T, int C, int H) {
         checkPooled(qkv, queryRow, keyStart, keyCount, B, T, C, H);
         if (out.length < (long) B * C) throw new IllegalArgumentException("out too short");
-        if (probs.length < (long) B * H * T) throw new IllegalArgumentException("probs too short");
-        int D = C / H, C3 = 3 * C;
-        float scale = (float) (1.0 / Math.sqrt(D));
-        Parallel.forWork(B * H, (long) T * D * 2, (lo, hi) -> {
-            for (int bh = lo; bh < hi; bh++) {
-                int b = bh / H, h = bh % H, p = bh * T, keys = keyCount[b], k0 = keyStart[b], q = queryRow[b] * C3 + h * D;
-                int o = b * C + h * D;
-                for (int d = 0; d < D; d++) out[o + d] = 0f;
-                Arrays.fill(probs, p, p + T, 0f);
-                if (keys == 0) continue;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int s = 0; s < keys; s++) {
-                    float z = dot(qkv, q, qkv, (k0 + s) * C3 + C + h * D, D) * scale;
-                    probs[p + s] = z;
-                    if (z > max) max = z;
-                }
-                float sum = 0f;
-                for (int s = 0; s < keys; s++) { float e = (float) Math.exp(probs[p + s] - max); probs[p + s] = e; sum += e; }
-                float inv = 1f / sum;
-                for (int s = 0; s < keys; s++) probs[p + s] *= inv;
-                for (int s = 0; s < keys; s++) axpy(probs[p + s], qkv, (k0 + s) * C3 + 2 * C + h * D, out, o, D);
-            }
-        });
+        // the inference kernel, saving its weights (as attentionForward uses the inference attention)
+        Attention.pooledQueries(out, probs, T, qkv, queryRow, keyStart, keyCount, B, C, H);
     }
 
     /**
