@@ -59,6 +59,7 @@ public final class Encoder {
                               int[] poolRow, Workspace ws) {
         if (poolRow.length < B || (offsets != null && offsets.length < B + 1) || (validKeys != null && validKeys.length < B))
             throw new IllegalArgumentException("poolRow, offsets or validKeys shorter than the batch of " + B);
+        int[][] keys = pooledKeys(B, T, offsets, causal, validKeys, poolRow);    // (checks the rows before any work)
         int last = blocks.length - 1;
         for (int i = 0; i < last; i++) {
             if (offsets != null) blocks[i].forwardPacked(x, offsets, B, causal, ws);
@@ -68,7 +69,15 @@ public final class Encoder {
             for (int b = 0; b < B; b++) System.arraycopy(x, poolRow[b] * C, pooled, b * C, C);
             return;
         }
-        // the keys row poolRow[b] sees: its item's rows, cut by the padding mask and, when causal, at itself
+        int N = offsets != null ? offsets[B] : B * T;
+        blocks[last].forwardPooled(pooled, x, N, B, poolRow, keys[0], keys[1], ws);
+    }
+
+    /**
+     * The key rows the pooled row of each item sees, as {keyStart[B], keyCount[B]}: its item's rows (b·T.. padded, or
+     * [offsets[b], offsets[b+1]) packed), cut at validKeys[b] and, when causal, at the pooled row itself.
+     */
+    public static int[][] pooledKeys(int B, int T, int[] offsets, boolean causal, int[] validKeys, int[] poolRow) {
         int[] keyStart = new int[B], keyCount = new int[B];
         for (int b = 0; b < B; b++) {
             int start = offsets != null ? offsets[b] : b * T, len = offsets != null ? offsets[b + 1] - offsets[b] : T;
@@ -78,8 +87,7 @@ public final class Encoder {
             keyStart[b] = start;
             keyCount[b] = len;
         }
-        int N = offsets != null ? offsets[B] : B * T;
-        blocks[last].forwardPooled(pooled, x, N, B, poolRow, keyStart, keyCount, ws);
+        return new int[][] {keyStart, keyCount};
     }
 
     public List<Param> params() {

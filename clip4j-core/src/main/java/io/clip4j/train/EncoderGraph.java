@@ -102,14 +102,15 @@ final class EncoderGraph {
      */
     void poolAt(int[] index) {
         if (layers == 0) return;
-        poolRow = new int[B]; keyStart = new int[B]; keyCount = new int[B];
+        poolRow = new int[B];
         for (int b = 0; b < B; b++) {
             int t = index[b], valid = validKeys == null ? T : Math.max(0, Math.min(T, validKeys[b]));
             if (t < 0 || t >= valid) throw new IllegalArgumentException("pooled index " + t + " of item " + b + " is outside its " + valid + " tokens");
             poolRow[b] = b * T + t;
-            keyStart[b] = b * T;
-            keyCount[b] = causal ? Math.min(valid, t + 1) : valid;
         }
+        int[][] keys = Encoder.pooledKeys(B, T, null, causal, validKeys, poolRow);
+        keyStart = keys[0];
+        keyCount = keys[1];
         dpool = grow(dpool, B * C);
     }
 
@@ -118,48 +119,39 @@ final class EncoderGraph {
     /** The stack's output x[B,T,C] after {@link #forward} (in pooled mode, only the pooled rows hold it). */
     float[] output() { return res[layers]; }
 
-    /** Runs every block on res[0], saving activations. */
+    /** Runs every block on res[0], saving activations (the last one for the pooled rows only, in pooled mode). */
     void forward() {
-        int N = B * T;
-        int full = poolRow == null ? layers : layers - 1;
-        for (int l = 0; l < full; l++) {
-            Block bk = encoder.blocks[l];
-            float[] x = res[l], m = mid[l], out = res[l + 1];
-            Backward.layerNormForward(h1[l], mean1[l], rstd1[l], x, bk.ln1.weight.data, bk.ln1.bias.data, N, C, bk.ln1.eps);
-            Ops.matmul(qkv[l], h1[l], bk.qkv.weight.data, bk.qkv.bias.data, N, C, 3 * C);
-            if (validKeys == null) Backward.attentionForward(att[l], probs[l], qkv[l], B, T, C, H, causal);
-            else PaddedAttention.forward(att[l], probs[l], qkv[l], B, T, C, H, causal, validKeys);
-            Ops.matmul(m, att[l], bk.outProj.weight.data, bk.outProj.bias.data, N, C, C);
-            Ops.addInPlace(m, x, N * C);                                      // m = x + attn_out
-            Backward.layerNormForward(h2[l], mean2[l], rstd2[l], m, bk.ln2.weight.data, bk.ln2.bias.data, N, C, bk.ln2.eps);
-            Ops.matmul(f[l], h2[l], bk.fc1.weight.data, bk.fc1.bias.data, N, C, I);
-            System.arraycopy(f[l], 0, g[l], 0, N * I);
-            activate(activation, g[l], N * I);
-            Ops.matmul(out, g[l], bk.fc2.weight.data, bk.fc2.bias.data, N, I, C);
-            Ops.addInPlace(out, m, N * C);                                    // x' = m + mlp_out
-        }
-        if (full < layers) forwardPooled(layers - 1);
+        for (int l = 0; l < layers; l++) forwardBlock(l, poolRow != null && l == layers - 1);
     }
 
-    /** Block l for the pooled rows only (see the class comment): a, m, h2, f, g are [B,·], probs [B,H,T]. */
-    private void forwardPooled(int l) {
-        int N = B * T;
+    /**
+     * Block l. Every row goes through ln1 and the qkv projection; the rest runs over R rows: all N, or (pooled) the B
+     * pooled rows, whose a, m, h2, f, g are then [B,·], probs [B,H,T], and whose x' goes to their rows of res[l+1].
+     */
+    private void forwardBlock(int l, boolean pooled) {
+        int N = B * T, R = pooled ? B : N;
         Block bk = encoder.blocks[l];
         float[] x = res[l], m = mid[l], out = res[l + 1];
         Backward.layerNormForward(h1[l], mean1[l], rstd1[l], x, bk.ln1.weight.data, bk.ln1.bias.data, N, C, bk.ln1.eps);
         Ops.matmul(qkv[l], h1[l], bk.qkv.weight.data, bk.qkv.bias.data, N, C, 3 * C);
-        Backward.pooledAttentionForward(att[l], probs[l], qkv[l], poolRow, keyStart, keyCount, B, T, C, H);
-        Ops.matmul(m, att[l], bk.outProj.weight.data, bk.outProj.bias.data, B, C, C);
-        for (int b = 0; b < B; b++)                                            // m = x[pooled] + attn_out
-            for (int c = 0, xo = poolRow[b] * C; c < C; c++) m[b * C + c] += x[xo + c];
-        Backward.layerNormForward(h2[l], mean2[l], rstd2[l], m, bk.ln2.weight.data, bk.ln2.bias.data, B, C, bk.ln2.eps);
-        Ops.matmul(f[l], h2[l], bk.fc1.weight.data, bk.fc1.bias.data, B, C, I);
-        System.arraycopy(f[l], 0, g[l], 0, B * I);
-        activate(activation, g[l], B * I);
-        float[] y = dh;                                                        // scratch until the backward
-        Ops.matmul(y, g[l], bk.fc2.weight.data, bk.fc2.bias.data, B, I, C);
-        Ops.addInPlace(y, m, B * C);                                           // x' = m + mlp_out
-        for (int b = 0; b < B; b++) System.arraycopy(y, b * C, out, poolRow[b] * C, C);
+        if (pooled) Backward.pooledAttentionForward(att[l], probs[l], qkv[l], poolRow, keyStart, keyCount, B, T, C, H);
+        else if (validKeys == null) Backward.attentionForward(att[l], probs[l], qkv[l], B, T, C, H, causal);
+        else PaddedAttention.forward(att[l], probs[l], qkv[l], B, T, C, H, causal, validKeys);
+        Ops.matmul(m, att[l], bk.outProj.weight.data, bk.outProj.bias.data, R, C, C);
+        if (pooled) {                                                          // m = x[pooled] + attn_out
+            for (int b = 0; b < B; b++)
+                for (int c = 0, xo = poolRow[b] * C; c < C; c++) m[b * C + c] += x[xo + c];
+        } else {
+            Ops.addInPlace(m, x, N * C);                                       // m = x + attn_out
+        }
+        Backward.layerNormForward(h2[l], mean2[l], rstd2[l], m, bk.ln2.weight.data, bk.ln2.bias.data, R, C, bk.ln2.eps);
+        Ops.matmul(f[l], h2[l], bk.fc1.weight.data, bk.fc1.bias.data, R, C, I);
+        System.arraycopy(f[l], 0, g[l], 0, R * I);
+        activate(activation, g[l], R * I);
+        float[] y = pooled ? dh : out;                                         // (dh: scratch until the backward)
+        Ops.matmul(y, g[l], bk.fc2.weight.data, bk.fc2.bias.data, R, I, C);
+        Ops.addInPlace(y, m, R * C);                                           // x' = m + mlp_out
+        if (pooled) for (int b = 0; b < B; b++) System.arraycopy(y, b * C, out, poolRow[b] * C, C);
     }
 
     /**
@@ -168,54 +160,42 @@ final class EncoderGraph {
      * Parameter gradients accumulate into grads.
      */
     void backward(float[] dx, Gradients grads) {
-        int N = B * T;
-        int full = poolRow == null ? layers : layers - 1;
-        if (full < layers) backwardPooled(layers - 1, dx, grads);
-        for (int l = full - 1; l >= 0; l--) {
-            Block bk = encoder.blocks[l];
-            // MLP branch: x' = m + fc2(act(fc1(ln2(m))))
-            Backward.matmulBackwardSetInput(dg, grads.of(bk.fc2.weight), grads.of(bk.fc2.bias), dx, g[l], bk.fc2.weight.data, N, I, C);
-            zero(df, N * I);
-            activationBackward(activation, df, f[l], dg, N * I);
-            Backward.matmulBackwardSetInput(dh, grads.of(bk.fc1.weight), grads.of(bk.fc1.bias), df, h2[l], bk.fc1.weight.data, N, C, I);
-            Backward.layerNormBackward(dx, grads.of(bk.ln2.weight), grads.of(bk.ln2.bias), dh, mid[l], bk.ln2.weight.data,
-                    mean2[l], rstd2[l], N, C);                               // dx is now d loss / d m
-            // attention branch: m = x + out_proj(attention(qkv(ln1(x))))
-            Backward.matmulBackwardSetInput(datt, grads.of(bk.outProj.weight), grads.of(bk.outProj.bias), dx, att[l], bk.outProj.weight.data, N, C, C);
-            zero(dqkv, N * 3 * C);
-            if (validKeys == null) Backward.attentionBackward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal);
-            else PaddedAttention.backward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal, validKeys);
-            Backward.matmulBackwardSetInput(dh, grads.of(bk.qkv.weight), grads.of(bk.qkv.bias), dqkv, h1[l], bk.qkv.weight.data, N, C, 3 * C);
-            Backward.layerNormBackward(dx, grads.of(bk.ln1.weight), grads.of(bk.ln1.bias), dh, res[l], bk.ln1.weight.data,
-                    mean1[l], rstd1[l], N, C);                               // dx is now d loss / d x
-        }
+        for (int l = layers - 1; l >= 0; l--) backwardBlock(l, dx, grads, poolRow != null && l == layers - 1);
     }
 
     /**
-     * Adjoint of {@link #forwardPooled}: reads d loss / d output at the pooled rows of dx, and leaves dx = d loss / d
-     * res[l] on every row (the pooled rows' residual plus, through ln1 and the keys and values, every row's share).
+     * Adjoint of {@link #forwardBlock}. On entry dx = d loss / d res[l+1] (pooled: read at the pooled rows only); on
+     * return dx = d loss / d res[l] on every row: the residual plus, through ln1 and the keys and values, each row's
+     * share.
      */
-    private void backwardPooled(int l, float[] dx, Gradients grads) {
-        int N = B * T;
+    private void backwardBlock(int l, float[] dx, Gradients grads, boolean pooled) {
+        int N = B * T, R = pooled ? B : N;
         Block bk = encoder.blocks[l];
-        float[] dm = dpool;
-        for (int b = 0; b < B; b++) System.arraycopy(dx, poolRow[b] * C, dm, b * C, C);     // d loss / d x'
+        float[] dm = dx;
+        if (pooled) {
+            dm = dpool;
+            for (int b = 0; b < B; b++) System.arraycopy(dx, poolRow[b] * C, dm, b * C, C);     // d loss / d x'
+        }
         // MLP branch: x' = m + fc2(act(fc1(ln2(m))))
-        Backward.matmulBackwardSetInput(dg, grads.of(bk.fc2.weight), grads.of(bk.fc2.bias), dm, g[l], bk.fc2.weight.data, B, I, C);
-        zero(df, B * I);
-        activationBackward(activation, df, f[l], dg, B * I);
-        Backward.matmulBackwardSetInput(dh, grads.of(bk.fc1.weight), grads.of(bk.fc1.bias), df, h2[l], bk.fc1.weight.data, B, C, I);
+        Backward.matmulBackwardSetInput(dg, grads.of(bk.fc2.weight), grads.of(bk.fc2.bias), dm, g[l], bk.fc2.weight.data, R, I, C);
+        zero(df, R * I);
+        activationBackward(activation, df, f[l], dg, R * I);
+        Backward.matmulBackwardSetInput(dh, grads.of(bk.fc1.weight), grads.of(bk.fc1.bias), df, h2[l], bk.fc1.weight.data, R, C, I);
         Backward.layerNormBackward(dm, grads.of(bk.ln2.weight), grads.of(bk.ln2.bias), dh, mid[l], bk.ln2.weight.data,
-                mean2[l], rstd2[l], B, C);                                  // dm is now d loss / d m
-        // attention branch: m = x[pooled] + out_proj(pooled attention(qkv(ln1(x))))
-        Backward.matmulBackwardSetInput(datt, grads.of(bk.outProj.weight), grads.of(bk.outProj.bias), dm, att[l], bk.outProj.weight.data, B, C, C);
+                mean2[l], rstd2[l], R, C);                                   // dm is now d loss / d m
+        // attention branch: m = x + out_proj(attention(qkv(ln1(x))))
+        Backward.matmulBackwardSetInput(datt, grads.of(bk.outProj.weight), grads.of(bk.outProj.bias), dm, att[l], bk.outProj.weight.data, R, C, C);
         zero(dqkv, N * 3 * C);
-        Backward.pooledAttentionBackward(dqkv, datt, qkv[l], probs[l], poolRow, keyStart, keyCount, B, T, C, H);
+        if (pooled) Backward.pooledAttentionBackward(dqkv, datt, qkv[l], probs[l], poolRow, keyStart, keyCount, B, T, C, H);
+        else if (validKeys == null) Backward.attentionBackward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal);
+        else PaddedAttention.backward(dqkv, datt, qkv[l], probs[l], B, T, C, H, causal, validKeys);
         Backward.matmulBackwardSetInput(dh, grads.of(bk.qkv.weight), grads.of(bk.qkv.bias), dqkv, h1[l], bk.qkv.weight.data, N, C, 3 * C);
-        zero(dx, N * C);
-        for (int b = 0; b < B; b++) System.arraycopy(dm, b * C, dx, poolRow[b] * C, C);     // the residual
+        if (pooled) {                                                        // the residual: the pooled rows' dm
+            zero(dx, N * C);
+            for (int b = 0; b < B; b++) System.arraycopy(dm, b * C, dx, poolRow[b] * C, C);
+        }
         Backward.layerNormBackward(dx, grads.of(bk.ln1.weight), grads.of(bk.ln1.bias), dh, res[l], bk.ln1.weight.data,
-                mean1[l], rstd1[l], N, C);                                  // dx is now d loss / d x
+                mean1[l], rstd1[l], N, C);                                   // dx is now d loss / d x
     }
 
     /** Floats held by the saved activations (buffer capacities; equals the model when the batch never changed size). */
