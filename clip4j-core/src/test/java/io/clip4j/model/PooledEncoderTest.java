@@ -2,7 +2,6 @@ package io.clip4j.model;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.clip4j.nn.ParamSource;
 import io.clip4j.nn.Workspace;
 
 import java.util.Arrays;
@@ -19,16 +18,7 @@ class PooledEncoderTest {
 
     /** Random weights of a moderate scale: LayerNorm gains near 1, everything else uniform in ±0.15. */
     static Encoder encoder(long seed, Activation act) {
-        SplittableRandom r = new SplittableRandom(seed);
-        ParamSource src = (name, shape) -> {
-            int n = 1;
-            for (int d : shape) n *= d;
-            float[] v = new float[n];
-            boolean gain = name.contains("layer_norm") && name.endsWith(".weight");
-            for (int i = 0; i < n; i++) v[i] = (gain ? 1f : 0f) + (float) r.nextDouble(-0.15, 0.15);
-            return v;
-        };
-        return new Encoder(src, "enc", new TowerConfig(C, I, LAYERS, HEADS, 1e-5f, act));
+        return io.clip4j.testing.RandomEncoders.encoder(seed, C, I, LAYERS, HEADS, act, 0.15);
     }
 
     static float[] random(SplittableRandom r, int n) {

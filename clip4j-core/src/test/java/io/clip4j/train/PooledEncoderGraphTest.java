@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clip4j.model.Activation;
 import io.clip4j.model.Encoder;
-import io.clip4j.model.TowerConfig;
 import io.clip4j.nn.Param;
-import io.clip4j.nn.ParamSource;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -21,16 +19,7 @@ class PooledEncoderGraphTest {
     static final int C = 48, I = 96, HEADS = 3, LAYERS = 2;
 
     static Encoder encoder(long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        ParamSource src = (name, shape) -> {
-            int n = 1;
-            for (int d : shape) n *= d;
-            float[] v = new float[n];
-            boolean gain = name.contains("layer_norm") && name.endsWith(".weight");
-            for (int i = 0; i < n; i++) v[i] = (gain ? 1f : 0f) + (float) r.nextDouble(-0.2, 0.2);
-            return v;
-        };
-        return new Encoder(src, "enc", new TowerConfig(C, I, LAYERS, HEADS, 1e-5f, Activation.QUICK_GELU));
+        return io.clip4j.testing.RandomEncoders.encoder(seed, C, I, LAYERS, HEADS, Activation.QUICK_GELU, 0.2);
     }
 
     record Run(float[] pooled, float[] dInput, Gradients grads) {}

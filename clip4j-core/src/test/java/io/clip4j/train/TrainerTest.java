@@ -172,11 +172,7 @@ class TrainerTest {
         o.stopAfter = 1;
         train(o, new ArrayList<>());
         Path first = Checkpoints.list(ckpt).getLast();
-        TrainOptions r = options(null, table, out);
-        r.steps = 6;
-        r.saveEvery = 1;
-        r.keep = 1;
-        r.resume = out;
+        TrainOptions r = resumeOptions(table, out, 6, 1);
         r.stopAfter = 3;
         train(r, new ArrayList<>());
         assertFalse(Files.exists(first), "the checkpoint resumed from was pruned");
@@ -185,12 +181,7 @@ class TrainerTest {
             assertTrue(Files.isRegularFile(newest.resolve(f)), f + " in " + newest);
             assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(newest.resolve(f))), f);
         }
-        TrainOptions again = options(null, table, out);
-        again.steps = 6;
-        again.saveEvery = 1;
-        again.keep = 1;
-        again.resume = out;
-        train(again, new ArrayList<>());
+        train(resumeOptions(table, out, 6, 1), new ArrayList<>());
         for (String f : List.of("vocab.json", "merges.txt")) assertTrue(Files.isRegularFile(out.resolve(f)), f + " in the final model");
         try (ClipModel m = ModelFiles.load(out, null)) {
             assertEquals(1, m.textFeatures(List.of("a photo"), 1).length);
@@ -211,10 +202,7 @@ class TrainerTest {
         o.stopAfter = 4;
         train(o, new ArrayList<>());
         assertEquals(List.of(ckpt.resolve("step-00000002"), ckpt.resolve("step-00000004")), Checkpoints.list(ckpt));
-        TrainOptions r = options(null, table, out);
-        r.steps = 6;
-        r.saveEvery = 1;
-        r.keep = 1;
+        TrainOptions r = resumeOptions(table, out, 6, 1);
         r.stopAfter = 1;
         r.resume = ckpt.resolve("step-00000002");
         train(r, new ArrayList<>());
@@ -247,10 +235,8 @@ class TrainerTest {
         o.saveEvery = 1;
         o.val = table.toString();
         train(o, new ArrayList<>());
-        TrainOptions r = options(null, table, out);
-        r.steps = 2;
+        TrainOptions r = resumeOptions(table, out, 2, 0);
         r.val = table.toString();
-        r.resume = out;
         train(r, new ArrayList<>());
         long evals = Metrics.read(out.resolve("metrics.jsonl")).stream().filter(x -> x.path("type").asText().equals("eval")).count();
         assertEquals(1, evals, "one final evaluation in the metrics");
@@ -259,13 +245,9 @@ class TrainerTest {
 
     /** A checkpoint moved aside for a replacement that a kill stopped before it arrived is put back, not deleted. */
     @Test void aCheckpointMovedAsideForAReplacementThatNeverCameIsPutBack() throws Exception {
-        Path dir = TrainTesting.microModelSmallVocab(tmp.resolve("model"), 14, TrainTesting.emojiTable(tmp, "t.tsv", 4));
-        ClipModel m = TrainFixtures.load(dir);
-        ClipTrainingGraph g = new ClipTrainingGraph(m);
-        AdamW opt = new AdamW(ParamGroup.openClip(g.params(), 0.1), 0.9, 0.98, 1e-6);
+        Saver sv = saver(14);
         Path ck = tmp.resolve("checkpoints");
-        Checkpoints.ModelWriter writer = d -> ModelFiles.write(d, m.config(), m, m.logitScale(), ModelFiles.clipPreprocessorJson(32), dir);
-        Checkpoints.save(ck, 3, writer, opt, g.params(), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("step", 3));
+        sv.save(ck, 3, sv.state(3));
         Files.move(ck.resolve("step-00000003"), ck.resolve(".tmp-replaced-step-00000003-123-456-0"));   // the state a kill leaves
         Files.createDirectories(ck.resolve(".tmp-step-00000003-789"));                                  // the torn replacement
         Checkpoints.cleanTemporaries(ck);
@@ -324,6 +306,34 @@ class TrainerTest {
         assertEquals(2, s.steps());
         assertTrue(Files.isRegularFile(out.resolve("model.safetensors")), "the model is written");
         assertTrue(messages.stream().anyMatch(m -> m.startsWith("warning: the evaluation at step 1 failed")), messages.toString());
+    }
+
+    /** A micro model's training graph and optimizer, saving checkpoints as the trainer does. */
+    record Saver(Path dir, ClipModel model, ClipTrainingGraph graph, AdamW optimizer) {
+        com.fasterxml.jackson.databind.node.ObjectNode state(int step) {
+            return new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("step", step);
+        }
+
+        void save(Path checkpoints, int step, com.fasterxml.jackson.databind.node.ObjectNode state) throws Exception {
+            Checkpoints.save(checkpoints, step, d -> ModelFiles.write(d, model.config(), model, model.logitScale(), ModelFiles.clipPreprocessorJson(32), dir),
+                    optimizer, graph.params(), state);
+        }
+    }
+
+    Saver saver(long seed) throws Exception {
+        Path dir = TrainTesting.microModelSmallVocab(tmp.resolve("model"), seed, TrainTesting.emojiTable(tmp, "t.tsv", 4));
+        ClipModel m = TrainFixtures.load(dir);
+        ClipTrainingGraph g = new ClipTrainingGraph(m);
+        return new Saver(dir, m, g, new AdamW(ParamGroup.openClip(g.params(), 0.1), 0.9, 0.98, 1e-6));
+    }
+
+    /** Options resuming the run in out: steps in all, saving every step, keeping keep checkpoints (0: the default). */
+    static TrainOptions resumeOptions(Path table, Path out, int steps, int keep) {
+        TrainOptions r = options(null, table, out);
+        r.steps = steps;
+        r.resume = out;
+        if (keep > 0) { r.saveEvery = 1; r.keep = keep; }
+        return r;
     }
 
     static void assertSameTensors(Path x, Path y) throws Exception {
@@ -421,20 +431,13 @@ class TrainerTest {
     }
 
     @Test void savingAStepAgainReplacesItAndPruningLeavesNothingBehind() throws Exception {
-        Path dir = TrainTesting.microModelSmallVocab(tmp.resolve("model"), 12, TrainTesting.emojiTable(tmp, "t.tsv", 4));
-        ClipModel m = TrainFixtures.load(dir);
-        ClipTrainingGraph g = new ClipTrainingGraph(m);
-        AdamW opt = new AdamW(ParamGroup.openClip(g.params(), 0.1), 0.9, 0.98, 1e-6);
+        Saver sv = saver(12);
         Path ck = tmp.resolve("checkpoints");
-        Checkpoints.ModelWriter writer = d -> ModelFiles.write(d, m.config(), m, m.logitScale(), ModelFiles.clipPreprocessorJson(32), dir);
-        for (int run = 0; run < 2; run++) {
-            var st = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("step", 3).put("run", run);
-            Checkpoints.save(ck, 3, writer, opt, g.params(), st);
-        }
+        for (int run = 0; run < 2; run++) sv.save(ck, 3, sv.state(3).put("run", run));
         assertEquals(List.of(ck.resolve("step-00000003")), Checkpoints.list(ck));
         assertEquals(1, Checkpoints.readState(ck.resolve("step-00000003")).path("run").asInt(), "the second save replaced the first");
         for (int step = 4; step <= 6; step++) {
-            Checkpoints.save(ck, step, writer, opt, g.params(), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("step", step));
+            sv.save(ck, step, sv.state(step));
             Checkpoints.prune(ck, 2);
         }
         assertEquals(List.of(ck.resolve("step-00000005"), ck.resolve("step-00000006")), Checkpoints.list(ck));
