@@ -137,10 +137,11 @@ public final class ImageEmbedder {
     /** A file's bytes; failures as one-line {@link Clip4jException}s naming the file. */
     public static byte[] read(Path file) {
         try {
-            // a pipe or a device would block or never end: only regular files are read
-            if (Files.exists(file) && !Files.isRegularFile(file))
-                throw new Clip4jException("cannot read image " + file + ": " + (Files.isDirectory(file) ? "it is a folder" : "not a regular file"));
-            long size = Files.size(file);
+            // one stat: a pipe or a device would block or never end, so only regular files are read
+            var attrs = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            if (!attrs.isRegularFile())
+                throw new Clip4jException("cannot read image " + file + ": " + (attrs.isDirectory() ? "it is a folder" : "not a regular file"));
+            long size = attrs.size();
             if (size > Integer.MAX_VALUE - 8) throw new Clip4jException("cannot read image " + file + ": the file is too large (" + size + " bytes)");
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
