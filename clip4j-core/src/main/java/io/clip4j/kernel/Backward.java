@@ -388,9 +388,8 @@ public final class Backward {
      */
     public static void pooledAttentionForward(float[] out, float[] probs, float[] qkv, int[] queryRow, int[] keyStart, int[] keyCount,
                                               int B, int T, int C, int H) {
-        checkPooled(qkv, queryRow, keyStart, keyCount, B, T, C, H);
-        if (out.length < (long) B * C) throw new IllegalArgumentException("out too short");
-        // the inference kernel, saving its weights (as attentionForward uses the inference attention)
+        // the inference kernel, saving its weights (as attentionForward uses the inference attention); it checks the
+        // shapes, rows and key counts
         Attention.pooledQueries(out, probs, T, qkv, queryRow, keyStart, keyCount, B, C, H);
     }
 
