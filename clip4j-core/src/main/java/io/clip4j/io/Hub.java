@@ -39,11 +39,22 @@ import java.util.regex.Pattern;
  * into place (an error page served with status 200, or a response cut short without a length, is not kept). One
  * process at a time downloads into a cache folder (a file lock); a second one waits and then finds the files there.
  * When the server cannot be reached, a cache folder that already holds a complete model is used as it is.
+ *
+ * <p>A 404 for a file the model may lack (a tokenizer or preprocessor file, the other layout's config) is remembered
+ * under the commit the server named for it (X-Repo-Commit), as an empty {@code .no_exist/{commit}/{file}} in the cache
+ * folder, as huggingface_hub does. A later run learns which commit the revision is at now (from its first response, from
+ * the revision itself when it is a commit hash, or else from one HEAD request for a cached config) and does not ask again
+ * for the files remembered missing at that commit; a new commit is asked again. A file in the cache is always used,
+ * whatever is remembered; a required file is always asked for; a 404 that names no commit is not remembered.
  */
 public final class Hub {
     /** A repository id: "org/name" (letters, digits, '-', '_', '.'). */
     private static final Pattern REPO_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}");
     private static final Pattern REVISION = Pattern.compile("[A-Za-z0-9._/-]{1,128}");
+    /** A full commit hash (SHA-1, or SHA-256 for repositories that use it). */
+    private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
+    /** The cache folder's record of files the server did not have, one folder per commit. */
+    static final String NO_EXIST = ".no_exist";
 
     /** Files a model directory may have; the required ones depend on the layout found. */
     static final List<String> CONFIGS = List.of("config.json", "open_clip_config.json");
@@ -95,7 +106,7 @@ public final class Hub {
             synchronized (LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), k -> new Object())) {
                 try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                      java.nio.channels.FileLock lock = ch.lock()) {
-                    fetchAll(repo, revision, dir, progress);
+                    fetchAll(new Run(repo, revision, dir, progress));
                 }
             }
         } catch (java.net.ConnectException | java.net.http.HttpConnectTimeoutException | java.net.UnknownHostException e) {
@@ -128,23 +139,39 @@ public final class Hub {
         return hf || openClip;
     }
 
-    private void fetchAll(String repo, String revision, Path dir, LongConsumer progress) throws IOException, InterruptedException {
-        {
-            Set<String> files = new LinkedHashSet<>();
-            for (String c : CONFIGS) if (fetch(repo, revision, c, dir, false, progress)) files.add(c);
-            if (files.isEmpty()) throw new Clip4jException(repo + "@" + revision + " has neither config.json nor open_clip_config.json at " + endpoint);
-            if (files.contains("config.json")) {
-                if (!fetch(repo, revision, "model.safetensors", dir, false, progress)) {
-                    if (!fetch(repo, revision, "model.safetensors.index.json", dir, false, progress)) {
-                        throw new Clip4jException(repo + "@" + revision + " has no model.safetensors (clip4j reads safetensors weights only)");
-                    }
-                    for (String shard : shards(dir.resolve("model.safetensors.index.json"))) fetch(repo, revision, shard, dir, true, progress);
-                }
-            } else {
-                fetch(repo, revision, "open_clip_model.safetensors", dir, true, progress);
-            }
-            for (String f : OPTIONAL) fetch(repo, revision, f, dir, false, progress);
+    /** One download: what is asked for, and the commit its revision resolves to once known (null until then). */
+    private static final class Run {
+        final String repo, revision;
+        final Path dir;
+        final LongConsumer progress;
+        String commit;
+        boolean commitAsked;
+
+        Run(String repo, String revision, Path dir, LongConsumer progress) {
+            this.repo = repo;
+            this.revision = revision;
+            this.dir = dir;
+            this.progress = progress;
+            if (COMMIT.matcher(revision).matches()) commit = revision;
         }
+    }
+
+    private void fetchAll(Run run) throws IOException, InterruptedException {
+        String repo = run.repo, revision = run.revision;
+        Set<String> files = new LinkedHashSet<>();
+        for (String c : CONFIGS) if (fetch(run, c, false)) files.add(c);
+        if (files.isEmpty()) throw new Clip4jException(repo + "@" + revision + " has neither config.json nor open_clip_config.json at " + endpoint);
+        if (files.contains("config.json")) {
+            if (!fetch(run, "model.safetensors", false)) {
+                if (!fetch(run, "model.safetensors.index.json", false)) {
+                    throw new Clip4jException(repo + "@" + revision + " has no model.safetensors (clip4j reads safetensors weights only)");
+                }
+                for (String shard : shards(run.dir.resolve("model.safetensors.index.json"))) fetch(run, shard, true);
+            }
+        } else {
+            fetch(run, "open_clip_model.safetensors", true);
+        }
+        for (String f : OPTIONAL) fetch(run, f, false);
     }
 
     private static List<String> shards(Path index) throws IOException {
@@ -159,32 +186,34 @@ public final class Hub {
     }
 
     /**
-     * Downloads one file into dir unless it is there already. Returns false when the server says 404 and the file is
-     * optional; a missing required file, or any other failure, is an error.
+     * Downloads one file into dir unless it is there already. Returns false when the server says 404 (now, or at the
+     * same commit in an earlier run) and the file is optional; a missing required file, or any other failure, is an error.
      */
-    private boolean fetch(String repo, String revision, String file, Path dir, boolean required, LongConsumer progress)
-            throws IOException, InterruptedException {
-        return fetch(repo, revision, file, dir, required, progress, true);
+    private boolean fetch(Run run, String file, boolean required) throws IOException, InterruptedException {
+        return fetch(run, file, required, true);
     }
 
-    private boolean fetch(String repo, String revision, String file, Path dir, boolean required, LongConsumer progress, boolean mayRetry)
-            throws IOException, InterruptedException {
+    private boolean fetch(Run run, String file, boolean required, boolean mayRetry) throws IOException, InterruptedException {
+        String repo = run.repo, revision = run.revision;
+        Path dir = run.dir;
+        LongConsumer progress = run.progress;
         Path target = dir.resolve(file);
         if (Files.isRegularFile(target)) return true;
+        if (!required && knownMissing(run, file)) return false;
         Path part = dir.resolve(file + ".part"), etagFile = dir.resolve(file + ".part.etag");
         String etag = Files.isRegularFile(etagFile) ? Files.readString(etagFile).trim() : null;
         long have = Files.isRegularFile(part) ? Files.size(part) : 0;
         if (have > 0 && (etag == null || etag.isEmpty())) have = 0;           // no version to resume against: start over
-        URI uri = URI.create(endpoint + "/" + repo + "/resolve/" + URLEncoder.encode(revision, StandardCharsets.UTF_8).replace("%2F", "/")
-                + "/" + URLEncoder.encode(file, StandardCharsets.UTF_8));
-        HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30)).GET();
-        if (token != null && !token.isBlank()) req.header("Authorization", "Bearer " + token);
+        URI uri = uriOf(run, file);
+        HttpRequest.Builder req = request(uri).GET();
         if (have > 0) req.header("Range", "bytes=" + have + "-").header("If-Range", etag);
         HttpResponse<InputStream> resp = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
         int status = resp.statusCode();
+        if (run.commit == null) run.commit = commitOf(resp);
         try (InputStream in = resp.body()) {
             if (status == 404) {
                 if (required) throw new Clip4jException(repo + "@" + revision + " has no " + file + " (HTTP 404 from " + uri + ")");
+                rememberMissing(run, file, resp);
                 return false;
             }
             if (status == 401 || status == 403) {
@@ -194,7 +223,7 @@ public final class Hub {
                 Files.deleteIfExists(part);
                 Files.deleteIfExists(etagFile);
                 in.close();
-                return fetch(repo, revision, file, dir, required, progress, false);
+                return fetch(run, file, required, false);
             }
             boolean append = status == 206 && have > 0;
             if (status != 200 && !append) throw new Clip4jException("HTTP " + status + " for " + uri);
@@ -230,6 +259,65 @@ public final class Hub {
         Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Files.deleteIfExists(etagFile);
         return true;
+    }
+
+    private URI uriOf(Run run, String file) {
+        return URI.create(endpoint + "/" + run.repo + "/resolve/" + URLEncoder.encode(run.revision, StandardCharsets.UTF_8).replace("%2F", "/")
+                + "/" + URLEncoder.encode(file, StandardCharsets.UTF_8));
+    }
+
+    private HttpRequest.Builder request(URI uri) {
+        HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30));
+        if (token != null && !token.isBlank()) req.header("Authorization", "Bearer " + token);
+        return req;
+    }
+
+    /** The commit a response says the revision resolved to (X-Repo-Commit, also on a redirect it followed), or null. */
+    private static String commitOf(HttpResponse<?> resp) {
+        for (HttpResponse<?> r = resp; r != null; r = r.previousResponse().orElse(null)) {
+            String commit = r.headers().firstValue("X-Repo-Commit").orElse("");
+            if (COMMIT.matcher(commit).matches()) return commit;
+        }
+        return null;
+    }
+
+    /**
+     * Whether an earlier run got a 404 for file at the commit the revision resolves to now. Which commit that is, when
+     * no response of this run has said so yet, is asked once per run, and only when file is remembered missing at some commit.
+     */
+    private boolean knownMissing(Run run, String file) throws IOException, InterruptedException {
+        Path noExist = run.dir.resolve(NO_EXIST);
+        if (run.commit == null) {
+            if (run.commitAsked || !rememberedAtAnyCommit(noExist, file)) return false;
+            run.commitAsked = true;
+            String config = CONFIGS.stream().filter(c -> Files.isRegularFile(run.dir.resolve(c))).findFirst().orElse(null);
+            if (config == null) return false;
+            run.commit = commitOf(http.send(request(uriOf(run, config)).HEAD().build(), HttpResponse.BodyHandlers.discarding()));
+            if (run.commit == null) return false;
+        }
+        return Files.isRegularFile(noExist.resolve(run.commit).resolve(file));
+    }
+
+    private static boolean rememberedAtAnyCommit(Path noExist, String file) throws IOException {
+        if (!Files.isDirectory(noExist)) return false;
+        try (java.nio.file.DirectoryStream<Path> commits = Files.newDirectoryStream(noExist)) {
+            for (Path c : commits) if (Files.isRegularFile(c.resolve(file))) return true;
+        }
+        return false;
+    }
+
+    /** Records a 404 for file under the commit the response names; one without a commit, or for another reason than a missing file, is not recorded. */
+    private static void rememberMissing(Run run, String file, HttpResponse<?> resp) {
+        String commit = commitOf(resp);
+        String error = resp.headers().firstValue("X-Error-Code").orElse("EntryNotFound");
+        if (commit == null || !error.equals("EntryNotFound")) return;
+        Path marker = run.dir.resolve(NO_EXIST).resolve(commit).resolve(file);
+        try {
+            Files.createDirectories(marker.getParent());
+            HfCheckpointWriter.writeAtomically(marker, new byte[0]);
+        } catch (IOException e) {
+            // the record only saves a request next time: without it the file is asked for again
+        }
     }
 
     /** The total length in a Content-Range header ("bytes a-b/total"), or -1. */

@@ -36,6 +36,9 @@ class HubTest {
     /** when > 0, the next response for model.safetensors is cut after this many bytes */
     final AtomicInteger cutAfter = new AtomicInteger();
     volatile boolean requireToken;
+    /** repo id → the commit its responses name (X-Repo-Commit); repos not listed name {@link #COMMIT_A} */
+    final Map<String, String> commits = new ConcurrentHashMap<>();
+    static final String COMMIT_A = "a".repeat(40), COMMIT_B = "b".repeat(40);
 
     @BeforeEach void start() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -48,10 +51,14 @@ class HubTest {
 
     @AfterEach void stop() { server.stop(0); }
 
-    /** GET /{org}/{name}/resolve/{revision}/{file}, with Range support. */
+    /**
+     * GET or HEAD /{org}/{name}/resolve/{revision}/{file}, with Range support; like the Hub, responses for a known repo
+     * name its commit, and a 404 for a file it lacks says EntryNotFound.
+     */
     private void serve(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getPath();
-        requests.add(path + (ex.getRequestHeaders().containsKey("Range") ? " " + ex.getRequestHeaders().getFirst("Range") : ""));
+        boolean head = ex.getRequestMethod().equals("HEAD");
+        requests.add((head ? "HEAD " : "") + path + (ex.getRequestHeaders().containsKey("Range") ? " " + ex.getRequestHeaders().getFirst("Range") : ""));
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         if (auth != null) authHeaders.add(auth);
         try (ex) {
@@ -59,8 +66,14 @@ class HubTest {
             if (requireToken && !"Bearer sekrit".equals(auth)) { ex.sendResponseHeaders(401, -1); return; }
             if (p.length != 6 || !p[3].equals("resolve")) { ex.sendResponseHeaders(400, -1); return; }
             Path folder = repos.get(p[1] + "/" + p[2]);
-            Path file = folder == null ? null : folder.resolve(p[5]);
-            if (file == null || !Files.isRegularFile(file)) { ex.sendResponseHeaders(404, -1); return; }
+            if (folder == null) { ex.sendResponseHeaders(404, -1); return; }
+            ex.getResponseHeaders().add("X-Repo-Commit", commits.getOrDefault(p[1] + "/" + p[2], COMMIT_A));
+            Path file = folder.resolve(p[5]);
+            if (!Files.isRegularFile(file)) {
+                ex.getResponseHeaders().add("X-Error-Code", "EntryNotFound");
+                ex.sendResponseHeaders(404, -1);
+                return;
+            }
             byte[] all = Files.readAllBytes(file);
             String etag = "\"" + Integer.toHexString(java.util.Arrays.hashCode(all)) + "\"";
             int from = 0, status = 200;
@@ -71,6 +84,7 @@ class HubTest {
                 ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (all.length - 1) + "/" + all.length);
             }
             ex.getResponseHeaders().add("ETag", etag);
+            if (head) { ex.sendResponseHeaders(status, -1); return; }
             int len = all.length - from;
             int cut = p[5].endsWith("model.safetensors") ? cutAfter.getAndSet(0) : 0;
             ex.sendResponseHeaders(status, len);
@@ -161,6 +175,94 @@ class HubTest {
         Path dir = hub("sekrit").download("acme/tiny-clip", null);
         assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
         assertTrue(authHeaders.contains("Bearer sekrit"));
+    }
+
+    /** Files the model may lack that a run got 404 for: requests for them since the index `from`. */
+    private long requestsFor(int from, List<String> files) {
+        return requests.subList(from, requests.size()).stream().filter(r -> files.stream().anyMatch(f -> r.endsWith("/" + f))).count();
+    }
+
+    private static final List<String> LACKED_BY_TINY_CLIP = List.of("tokenizer.json", "spiece.model", "tokenizer.model");
+
+    /** A 404 for an optional file is remembered for the commit: the next run asks which commit it is (once), not for each file. */
+    @Test void aFileTheRepoLacksIsNotAskedForAgainAtTheSameCommit() {
+        Path dir = hub(null).download("acme/tiny-clip", null);
+        assertEquals(3, requestsFor(0, LACKED_BY_TINY_CLIP), requests.toString());
+        for (String f : LACKED_BY_TINY_CLIP) assertTrue(Files.isRegularFile(dir.resolve(".no_exist/" + COMMIT_A + "/" + f)), f);
+        int before = requests.size();
+        assertEquals(dir, hub(null).download("acme/tiny-clip", null));
+        assertEquals(List.of("HEAD /acme/tiny-clip/resolve/main/config.json"), requests.subList(before, requests.size()));
+        // an OpenCLIP repo lacks config.json as well: remembered the same way
+        hub(null).download("acme/tiny-openclip", null);
+        before = requests.size();
+        hub(null).download("acme/tiny-openclip", null);
+        assertEquals(List.of("HEAD /acme/tiny-openclip/resolve/main/open_clip_config.json"), requests.subList(before, requests.size()));
+    }
+
+    /** The revision is a commit hash: nothing to ask, so a second run sends no request at all. */
+    @Test void atACommitHashASecondRunSendsNoRequest() {
+        commits.put("acme/tiny-clip", COMMIT_B);
+        Path dir = hub(null).download("acme/tiny-clip@" + COMMIT_B, null);
+        int before = requests.size();
+        assertEquals(dir, hub(null).download("acme/tiny-clip@" + COMMIT_B, null));
+        assertEquals(List.of(), requests.subList(before, requests.size()));
+    }
+
+    /** A new commit is asked again (and a file it adds is downloaded); back at the old commit, the cached file is still used. */
+    @Test void aNewCommitIsAskedAgainAndACachedFileIsNeverHidden() throws IOException {
+        Path src = Files.createDirectories(tmp.resolve("growing"));
+        for (String f : List.of("config.json", "model.safetensors", "vocab.json", "merges.txt"))
+            Files.copy(Fixtures.path("models/tiny/hf/" + f), src.resolve(f));
+        repos.put("acme/growing", src);
+        Path dir = hub(null).download("acme/growing", null);
+        assertTrue(Files.isRegularFile(dir.resolve(".no_exist/" + COMMIT_A + "/preprocessor_config.json")));
+
+        Files.copy(Fixtures.path("models/tiny/hf/preprocessor_config.json"), src.resolve("preprocessor_config.json"));
+        commits.put("acme/growing", COMMIT_B);
+        int before = requests.size();
+        hub(null).download("acme/growing", null);
+        assertEquals(1, requestsFor(before, List.of("preprocessor_config.json")), requests.toString());
+        assertEquals(3, requestsFor(before, LACKED_BY_TINY_CLIP), requests.toString());
+        assertArrayEquals(Files.readAllBytes(src.resolve("preprocessor_config.json")), Files.readAllBytes(dir.resolve("preprocessor_config.json")));
+
+        commits.put("acme/growing", COMMIT_A);
+        before = requests.size();
+        hub(null).download("acme/growing", null);
+        assertTrue(Files.isRegularFile(dir.resolve("preprocessor_config.json")), "the cached file is used, not the 404 remembered for commit A");
+        assertEquals(0, requestsFor(before, List.of("preprocessor_config.json")), requests.toString());
+        assertEquals(0, requestsFor(before, LACKED_BY_TINY_CLIP), requests.toString());
+    }
+
+    /** A required file is asked for on every run and its 404 is an error; a 404 that names no commit is not remembered. */
+    @Test void requiredFilesAndAnswersWithoutACommitAreNotRemembered() throws IOException {
+        Path src = Files.createDirectories(tmp.resolve("noweights"));
+        Files.copy(Fixtures.path("models/tiny/open_clip/open_clip_config.json"), src.resolve("open_clip_config.json"));
+        repos.put("acme/noweights", src);
+        for (int run = 0; run < 2; run++) {
+            int before = requests.size();
+            Clip4jException e = assertThrows(Clip4jException.class, () -> hub(null).download("acme/noweights", null));
+            assertTrue(e.getMessage().contains("acme/noweights@main has no open_clip_model.safetensors (HTTP 404"), e.getMessage());
+            assertEquals(1, requestsFor(before, List.of("open_clip_model.safetensors")), "run " + run);
+        }
+        assertFalse(Files.exists(tmp.resolve("cache/acme--noweights/main/.no_exist/" + COMMIT_A + "/open_clip_model.safetensors")));
+
+        Path mirror = tmp.resolve("mirror-cache");
+        server.removeContext("/");
+        server.createContext("/", ex -> { // a plain mirror: no commit in its answers
+            Path file = Fixtures.path("models/tiny/hf").resolve(ex.getRequestURI().getPath().substring(ex.getRequestURI().getPath().lastIndexOf('/') + 1));
+            requests.add(ex.getRequestURI().getPath());
+            try (ex) {
+                if (!Files.isRegularFile(file)) { ex.sendResponseHeaders(404, -1); return; }
+                byte[] all = Files.readAllBytes(file);
+                ex.sendResponseHeaders(200, all.length);
+                ex.getResponseBody().write(all);
+            }
+        });
+        new Hub(endpoint, mirror, null).download("acme/tiny-clip", null);
+        int before = requests.size();
+        new Hub(endpoint, mirror, null).download("acme/tiny-clip", null);
+        assertEquals(3, requestsFor(before, LACKED_BY_TINY_CLIP), requests.toString());
+        assertFalse(Files.exists(mirror.resolve("acme--tiny-clip/main/.no_exist")));
     }
 
     @Test void shardedCheckpointsAreDownloadedShardByShard() throws IOException {
