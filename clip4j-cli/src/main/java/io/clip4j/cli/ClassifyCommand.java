@@ -6,6 +6,7 @@ import io.clip4j.task.ImageEmbedder;
 import io.clip4j.task.Prediction;
 import io.clip4j.task.PromptTemplates;
 import io.clip4j.task.ZeroShotClassifier;
+import io.clip4j.text.TextInput;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,7 +16,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -117,7 +117,7 @@ final class ClassifyCommand implements Callable<Integer> {
         for (String l : labels) if (!l.isBlank()) all.add(l.strip());
         if (labelsFile != null) {
             try {
-                for (String line : Files.readAllLines(labelsFile)) if (!line.isBlank()) all.add(line.strip());
+                for (String line : TextInput.readUtf8(labelsFile).lines().toList()) if (!line.isBlank()) all.add(line.strip());
             } catch (NoSuchFileException e) {
                 throw new Clip4jException("labels file not found: " + labelsFile);
             } catch (IOException e) {

@@ -32,7 +32,7 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--text", paramLabel = "TEXT", description = "A text (repeatable).")
     List<String> texts = new ArrayList<>();
 
-    @Option(names = "--texts-json", paramLabel = "FILE", description = "A JSON array of texts, embedded after the --text ones.")
+    @Option(names = "--texts-json", paramLabel = "FILE", description = "A JSON array of texts (a UTF-8 file), embedded after the --text ones.")
     Path textsJson;
 
     @Option(names = "--unnormalized", description = "Print the raw projected features instead of unit vectors.")

@@ -5,10 +5,10 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clip4j.Clip4jException;
+import io.clip4j.text.TextInput;
 
 import java.io.IOException;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,21 +20,23 @@ final class Json {
     static final ObjectMapper MAPPER = new ObjectMapper();
     private static final JsonFactory FACTORY = new JsonFactory();
 
-    /** A JSON array of strings from a file (texts may contain newlines). */
+    /** A JSON array of strings from a UTF-8 file (texts may contain newlines; an unpaired surrogate escape is refused). */
     static List<String> readStringArray(Path file) {
         JsonNode n;
         try {
-            n = MAPPER.readTree(Files.readString(file));
+            n = MAPPER.readTree(TextInput.readUtf8(file));
         } catch (java.nio.file.NoSuchFileException e) {
             throw new Clip4jException("file not found: " + file);
-        } catch (IOException e) {
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new Clip4jException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        } catch (IOException e) {
+            throw new Clip4jException("cannot read " + file + ": " + e.getMessage());
         }
         if (n == null || !n.isArray()) throw new Clip4jException(file + ": expected a JSON array of strings");
         List<String> out = new ArrayList<>(n.size());
         for (int i = 0; i < n.size(); i++) {
             if (!n.get(i).isTextual()) throw new Clip4jException(file + ": element " + i + " is not a string");
-            out.add(n.get(i).asText());
+            out.add(TextInput.requireUnicode(n.get(i).asText(), file + ": element " + i));
         }
         return out;
     }

@@ -28,7 +28,7 @@ import java.util.List;
 final class TokenizeCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin ModelOptions modelOptions;
 
-    @Option(names = "--texts-json", paramLabel = "FILE", description = "A JSON array of texts, tokenized after the positional ones.")
+    @Option(names = "--texts-json", paramLabel = "FILE", description = "A JSON array of texts (a UTF-8 file), tokenized after the positional ones.")
     Path textsJson;
 
     @Parameters(paramLabel = "TEXT", description = "Texts to tokenize.")

@@ -6,6 +6,7 @@ import io.clip4j.Clip4jException;
 import io.clip4j.text.BpeTrainer;
 import io.clip4j.text.BpeVocabulary;
 import io.clip4j.text.ClipBpeTokenizer;
+import io.clip4j.text.TextInput;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -348,20 +349,20 @@ final class TokenizerCommand implements Runnable {
                     throw new Clip4jException(file + ":" + line + ": not valid JSON (" + e.getOriginalMessage() + ")");
                 }
                 if (o == null || !o.isObject()) throw new Clip4jException(file + ":" + line + ": expected a JSON object");
-                JsonNode cap = null;
+                String caption = null;
                 for (String f : column != null ? List.of(column) : CAPTION_NAMES) {
-                    if (o.path(f).isTextual()) { cap = o.get(f); break; }
+                    if (o.path(f).isTextual()) { caption = TextInput.requireUnicode(o.get(f).asText(), file + ":" + line + ": \"" + f + "\""); break; }
                 }
-                if (cap == null) {
+                if (caption == null) {
                     throw new Clip4jException(file + ":" + line + ": no " + (column != null ? "\"" + column + "\"" : "\"caption\" or \"text\"") + " string field");
                 }
                 if (withPaths) {
                     String path = null;
                     for (String f : PATH_NAMES) if (o.path(f).isTextual()) { path = o.get(f).asText(); break; }
                     if (path == null) throw new Clip4jException(file + ":" + line + ": no image path field (" + String.join(", ", PATH_NAMES) + ") for --split-json");
-                    out.add(path.strip() + SEP + cap.asText());
+                    out.add(path.strip() + SEP + caption);
                 } else {
-                    out.add(cap.asText());
+                    out.add(caption);
                 }
             }
             return out;

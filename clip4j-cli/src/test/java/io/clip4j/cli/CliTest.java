@@ -171,6 +171,27 @@ class CliTest {
         assertFalse(r.err().contains("\tat "), "no stack trace without --debug");
     }
 
+    /** --texts-json that is not UTF-8, or that holds a string that is not Unicode text: one error naming the file, nothing run. */
+    @Test void textsJsonMustBeUtf8AndUnicode() throws Exception {
+        Path latin1 = Files.write(tmp.resolve("l1.json"), "[\"a cat\", \"caf\u00e9\"]".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        Path lone = Files.writeString(tmp.resolve("lone.json"), "[\"a cat\", \"a \\ud800 dog\"]");
+        for (String command : List.of("embed", "tokenize")) {
+            Result r = run(command, "--model", tiny(), "--texts-json", latin1.toString());
+            assertEquals(1, r.code(), r.err());
+            assertEquals("clip4j: " + latin1 + ": not valid UTF-8 (byte 0xE9 at offset 14)\n", r.err());
+            assertEquals("", r.out());
+            r = run(command, "--model", tiny(), "--texts-json", lone.toString());
+            assertEquals(1, r.code(), r.err());
+            assertEquals("clip4j: " + lone + ": element 1 is not valid Unicode (unpaired surrogate \\uD800 at character 2)\n", r.err());
+            assertEquals("", r.out());
+        }
+        // an escaped surrogate pair is one character
+        Path pair = Files.writeString(tmp.resolve("pair.json"), "[\"\\ud83d\\ude00 cat\"]");
+        Result r = run("embed", "--model", tiny(), "--texts-json", pair.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("\uD83D\uDE00 cat", r.lines().get(0).get("input").asText());
+    }
+
     @Test void tokenizePrintsContextRowsMatchingTheReference() throws Exception {
         Path texts = tmp.resolve("t.json");
         List<String> ids = List.of("p13_html_double_escaped", "p41_long_caption", "p29_empty");

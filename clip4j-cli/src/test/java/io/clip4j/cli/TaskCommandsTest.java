@@ -138,6 +138,24 @@ class TaskCommandsTest {
         assertTrue(bad.err().contains("policy file not found"), bad.err());
     }
 
+    /** Label, template and policy files that are not UTF-8, or hold a string that is not Unicode text: one error naming the file. */
+    @Test void labelTemplateAndPolicyFilesMustBeUnicodeText() throws Exception {
+        String img = emoji("google", "1F600").toString();
+        Path labels = Files.write(tmp.resolve("labels.txt"), "cat\ncaf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        CliTest.Result r = run("classify", "--model", tiny(), "--labels-file", labels.toString(), img);
+        assertEquals(1, r.code(), r.err());
+        assertEquals("clip4j: " + labels + ": not valid UTF-8 (byte 0xE9 at offset 7)\n", r.err());
+        Path templates = Files.writeString(tmp.resolve("t.json"), "[\"a photo of a {}.\", \"\\udc00 {}\"]");
+        r = run("classify", "--model", tiny(), "--labels", "cat,dog", "--templates", templates.toString(), img);
+        assertEquals(1, r.code(), r.err());
+        assertEquals("clip4j: " + templates + ": element 1 is not valid Unicode (unpaired surrogate \\uDC00 at character 0)\n", r.err());
+        Path policy = Files.writeString(tmp.resolve("p.json"), "{\"rules\": [{\"name\": \"faces\", \"positive\": [\"a face \\ud83d\"], \"neutral\": \"an emoji.\"}]}");
+        r = run("score", "--model", tiny(), "--policy", policy.toString(), img);
+        assertEquals(1, r.code(), r.err());
+        assertEquals("clip4j: " + policy + ": rule \"faces\": \"positive\" element 0 is not valid Unicode (unpaired surrogate \\uD83D at character 7)\n", r.err());
+        assertEquals("", r.out());
+    }
+
     @Test void indexSearchAndDedupFollowTheEmbeddings() throws Exception {
         Path photos = tmp.resolve("photos"), index = tmp.resolve("index");
         List<Path> files = new ArrayList<>();

@@ -129,6 +129,11 @@ class TokenizerCommandTest {
         assertTrue(r.err().startsWith("clip4j: " + broken + ":1: not valid JSON"), r.err());
         assertEquals(1, r.err().lines().count());
 
+        Path lone = write("lone.jsonl", "{\"caption\": \"ok\"}\n{\"text\": \"a \\udbff\"}\n");
+        r = run("tokenizer", "train", "--data", lone.toString(), "--vocab-size", "600", "--out", out.toString());
+        assertEquals(1, r.code());
+        assertEquals("clip4j: " + lone + ":2: \"text\" is not valid Unicode (unpaired surrogate \\uDBFF at character 2)\n", r.err());
+
         Path csv = write("open.csv", "caption\n\"never closed\n");
         r = run("tokenizer", "train", "--data", csv.toString(), "--vocab-size", "600", "--out", out.toString());
         assertEquals("clip4j: " + csv + ":2: unterminated quoted field\n", r.err());

@@ -3,9 +3,9 @@ package io.clip4j.task;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clip4j.Clip4jException;
+import io.clip4j.text.TextInput;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,7 +68,7 @@ public record Policy(List<Rule> rules) {
     public static Policy read(Path file) {
         String text;
         try {
-            text = Files.readString(file);
+            text = TextInput.readUtf8(file);
         } catch (NoSuchFileException e) {
             throw new Clip4jException("policy file not found: " + file);
         } catch (IOException e) {
@@ -103,6 +103,7 @@ public record Policy(List<Rule> rules) {
             if (!r.isObject()) throw new Clip4jException(where + " is not an object");
             JsonNode name = r.get("name");
             if (name == null || !name.isTextual()) throw new Clip4jException(where + ": \"name\" must be a string");
+            TextInput.requireUnicode(name.asText(), where + ": \"name\"");
             where = "rule \"" + name.asText() + "\"";
             checkFields(r, RULE_FIELDS, where);
             List<String> neutral = r.has("neutral") ? strings(r, "neutral", where) : defaultNeutral;
@@ -126,12 +127,12 @@ public record Policy(List<Rule> rules) {
     private static List<String> strings(JsonNode n, String field, String where) {
         JsonNode a = n.get(field);
         if (a == null || a.isNull()) return List.of();
-        if (a.isTextual()) return List.of(a.asText());
+        if (a.isTextual()) return List.of(TextInput.requireUnicode(a.asText(), where + ": \"" + field + "\""));
         if (!a.isArray()) throw new Clip4jException(where + ": \"" + field + "\" must be an array of strings");
         List<String> out = new ArrayList<>();
         for (JsonNode s : a) {
             if (!s.isTextual()) throw new Clip4jException(where + ": \"" + field + "\" must be an array of strings");
-            out.add(s.asText());
+            out.add(TextInput.requireUnicode(s.asText(), where + ": \"" + field + "\" element " + out.size()));
         }
         return out;
     }

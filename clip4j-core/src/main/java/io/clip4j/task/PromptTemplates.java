@@ -1,6 +1,7 @@
 package io.clip4j.task;
 
 import io.clip4j.Clip4jException;
+import io.clip4j.text.TextInput;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -156,13 +157,13 @@ public final class PromptTemplates {
     }
 
     /**
-     * Templates from a file: a JSON array of strings, or plain text with one template per line (blank lines and
+     * Templates from a UTF-8 file: a JSON array of strings, or plain text with one template per line (blank lines and
      * lines starting with {@code #} are skipped).
      */
     public static PromptTemplates fromFile(Path file) {
         String text;
         try {
-            text = Files.readString(file);
+            text = TextInput.readUtf8(file);
         } catch (NoSuchFileException e) {
             throw new Clip4jException("template file not found: " + file);
         } catch (IOException e) {
@@ -174,7 +175,7 @@ public final class PromptTemplates {
                 var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
                 for (var n : node) {
                     if (!n.isTextual()) throw new Clip4jException(file + ": expected a JSON array of strings");
-                    out.add(n.asText());
+                    out.add(TextInput.requireUnicode(n.asText(), file + ": element " + out.size()));
                 }
             } catch (IOException e) {
                 throw new Clip4jException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");

@@ -8,11 +8,11 @@ import io.clip4j.model.ClipModel;
 import io.clip4j.model.Family;
 import io.clip4j.model.ImageBatch;
 import io.clip4j.model.Vectors;
+import io.clip4j.text.TextInput;
 import io.clip4j.text.Tokenizer;
 import io.clip4j.train.data.CaptionTable;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -114,15 +114,23 @@ public final class Evaluation {
         }
     }
 
-    /** metadata.jsonl rows keyed by absolute normalised image path ({@code path} relative to the metadata file). */
+    /**
+     * metadata.jsonl rows keyed by absolute normalised image path ({@code path} relative to the metadata file). The file
+     * must be UTF-8 and a row's string fields Unicode text (their values become zero-shot classes).
+     */
     public static Map<Path, JsonNode> readMetadata(Path jsonl) {
         Map<Path, JsonNode> out = new HashMap<>();
         ObjectMapper om = new ObjectMapper();
         Path base = jsonl.toAbsolutePath().getParent();
         try {
-            for (String l : Files.readAllLines(jsonl)) {
+            int line = 0;
+            for (String l : TextInput.readUtf8(jsonl).lines().toList()) {
+                line++;
                 if (l.isBlank()) continue;
                 JsonNode n = om.readTree(l);
+                for (var f : n.properties()) {
+                    if (f.getValue().isTextual()) TextInput.requireUnicode(f.getValue().asText(), jsonl + ":" + line + ": \"" + f.getKey() + "\"");
+                }
                 if (n.hasNonNull("path")) out.put(base.resolve(n.get("path").asText()).normalize(), n);
             }
         } catch (IOException e) {

@@ -75,6 +75,19 @@ class PolicyScorerTest {
         assertTrue(msg("{nope").contains("not valid JSON"));
     }
 
+    /** A policy file that is not UTF-8, and a prompt or name that is not Unicode text: one error naming the file and the string. */
+    @Test void policyTextMustBeUnicode(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path latin1 = java.nio.file.Files.write(tmp.resolve("l1.json"),
+                "{\"rules\": [{\"name\": \"caf\u00e9\", \"positive\": [\"a\"], \"neutral\": \"b\"}]}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals(latin1 + ": not valid UTF-8 (byte 0xE9 at offset 24)", assertThrows(Clip4jException.class, () -> Policy.read(latin1)).getMessage());
+        java.nio.file.Path lone = java.nio.file.Files.writeString(tmp.resolve("lone.json"),
+                "{\"rules\": [{\"name\": \"x\", \"positive\": [\"a\", \"b\\ud800\"], \"neutral\": \"c\"}]}");
+        assertEquals(lone + ": rule \"x\": \"positive\" element 1 is not valid Unicode (unpaired surrogate \\uD800 at character 1)",
+                assertThrows(Clip4jException.class, () -> Policy.read(lone)).getMessage());
+        assertTrue(msg("{\"rules\": [{\"name\": \"\\udc00\", \"positive\": [\"a\"], \"neutral\": \"c\"}]}").startsWith("rule 1: \"name\" is not valid Unicode"));
+        assertTrue(msg("{\"neutral\": \"\\ud800\", \"rules\": []}").startsWith("the policy: \"neutral\" is not valid Unicode"));
+    }
+
     static String msg(String json) {
         return assertThrows(Clip4jException.class, () -> Policy.parse(json)).getMessage();
     }

@@ -145,5 +145,11 @@ class ZeroShotClassifierTest {
         Path json = tmp.resolve("t.json");
         java.nio.file.Files.writeString(json, "[\"# not a comment {}\", \"{}\"]");
         assertEquals(List.of("# not a comment {}", "{}"), PromptTemplates.fromFile(json).templates());
+        // not UTF-8, or a JSON string that is not Unicode text: one error naming the file
+        Path latin1 = java.nio.file.Files.write(tmp.resolve("l1.txt"), "caf\u00e9 {}\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals(latin1 + ": not valid UTF-8 (byte 0xE9 at offset 3)", assertThrows(Clip4jException.class, () -> PromptTemplates.fromFile(latin1)).getMessage());
+        Path lone = java.nio.file.Files.writeString(tmp.resolve("lone.json"), "[\"{}\", \"a {} \\ud800\"]");
+        assertEquals(lone + ": element 1 is not valid Unicode (unpaired surrogate \\uD800 at character 5)",
+                assertThrows(Clip4jException.class, () -> PromptTemplates.fromFile(lone)).getMessage());
     }
 }

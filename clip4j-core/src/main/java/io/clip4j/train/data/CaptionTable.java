@@ -3,6 +3,7 @@ package io.clip4j.train.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clip4j.Clip4jException;
+import io.clip4j.text.TextInput;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -137,9 +138,9 @@ public final class CaptionTable implements DataSource {
             boolean strings = cap.isTextual() || (cap.isArray() && !cap.isEmpty());
             if (cap.isArray()) for (JsonNode c : cap) strings &= c.isTextual();
             if (!strings) throw new Clip4jException(file + ":" + (i + 1) + ": the caption must be a string or a non-empty list of strings");
-            String path = pathNode.asText();
-            if (cap.isArray()) for (JsonNode c : cap) add(rows, path, c.asText());
-            else add(rows, path, cap.asText());
+            String path = pathNode.asText(), where = file + ":" + (i + 1) + ": the caption";
+            if (cap.isArray()) for (JsonNode c : cap) add(rows, path, TextInput.requireUnicode(c.asText(), where));
+            else add(rows, path, TextInput.requireUnicode(cap.asText(), where));
         }
     }
 

@@ -65,6 +65,19 @@ class DataTest {
         assertTrue(e.getMessage().contains("l1.tsv") && e.getMessage().contains("not UTF-8"), e.getMessage());
     }
 
+    /** A JSON caption, or a metadata value, that is not Unicode text (a lone surrogate escape): refused with the file and line. */
+    @Test void jsonTextThatIsNotUnicodeIsRefused() throws Exception {
+        Files.writeString(tmp.resolve("s.jsonl"), "{\"image\": \"a.png\", \"caption\": \"ok\"}\n{\"image\": \"b.png\", \"captions\": [\"ok\", \"x\\udfff\"]}\n");
+        var e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve("s.jsonl")));
+        assertEquals(tmp.resolve("s.jsonl") + ":2: the caption is not valid Unicode (unpaired surrogate \\uDFFF at character 1)", e.getMessage());
+        Files.writeString(tmp.resolve("metadata.jsonl"), "{\"path\": \"a.png\", \"name\": \"cat\"}\n\n{\"path\": \"b.png\", \"name\": \"\\ud800\"}\n");
+        e = assertThrows(io.clip4j.Clip4jException.class, () -> io.clip4j.train.Evaluation.readMetadata(tmp.resolve("metadata.jsonl")));
+        assertEquals(tmp.resolve("metadata.jsonl") + ":3: \"name\" is not valid Unicode (unpaired surrogate \\uD800 at character 0)", e.getMessage());
+        Files.write(tmp.resolve("l1.jsonl"), "{\"path\": \"caf\u00e9.png\"}\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        e = assertThrows(io.clip4j.Clip4jException.class, () -> io.clip4j.train.Evaluation.readMetadata(tmp.resolve("l1.jsonl")));
+        assertEquals(tmp.resolve("l1.jsonl") + ": not valid UTF-8 (byte 0xE9 at offset 13)", e.getMessage());
+    }
+
     @Test void oneCaptionPerImageIsDrawnUniformlyAndReproducibly() throws Exception {
         Files.writeString(tmp.resolve("a.tsv"), "x.png\t0\nx.png\t1\nx.png\t2\nx.png\t3\n");
         CaptionTable t = CaptionTable.read(tmp.resolve("a.tsv"));
