@@ -26,8 +26,10 @@ import java.util.SplittableRandom;
  *
  * <p>Formats, by file extension:
  * <ul>
- *   <li>{@code .tsv} / {@code .txt}: {@code path TAB caption}, no header (a first line {@code filepath TAB title} or
- *       {@code path TAB caption} is taken for a header and skipped);</li>
+ *   <li>{@code .tsv} / {@code .txt}: exactly two columns, {@code path TAB caption}; an optional first row naming them
+ *       (an image column name then a caption column name, as for CSV: {@code filepath TAB title}) is skipped. Other
+ *       column counts, a first row naming other columns or in the other order, and a row whose caption is an image
+ *       path while its path is not (swapped columns) are errors naming the line;</li>
  *   <li>{@code .csv}: a header row naming the columns: image column {@code filepath}, {@code path}, {@code image} or
  *       {@code file}; caption column {@code title}, {@code caption} or {@code text} (open_clip's csv keys); RFC 4180
  *       quoting;</li>
@@ -43,8 +45,14 @@ public final class CaptionTable implements DataSource {
         }
     }
 
-    private static final Set<String> PATH_KEYS = Set.of("filepath", "path", "image", "file", "file_name", "image_path");
-    private static final Set<String> CAPTION_KEYS = Set.of("title", "caption", "text", "captions");
+    // lists: the error messages name them in this order
+    private static final List<String> PATH_KEYS = List.of("filepath", "path", "image", "file", "file_name", "image_path");
+    private static final List<String> CAPTION_KEYS = List.of("title", "caption", "text", "captions");
+    /** Column names a TSV's first row may hold without being accepted ones: such a row is a header, not data. */
+    private static final Set<String> COLUMN_NAMES = java.util.stream.Stream.of(PATH_KEYS, CAPTION_KEYS, List.of("filename", "file_path",
+            "img", "img_path", "image_file", "image_name", "url", "image_url", "description", "label", "sentence", "alt", "txt", "jpg", "png"))
+            .flatMap(List::stream).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "webp", "tif", "tiff");
 
     private final Path source;
     private final List<Item> items;
@@ -82,15 +90,45 @@ public final class CaptionTable implements DataSource {
     }
 
     private static void readTsv(Path file, List<String> lines, Map<String, List<String>> rows) {
+        boolean first = true;
         for (int i = 0; i < lines.size(); i++) {
             String l = stripBom(lines.get(i), i);
             if (l.isBlank()) continue;
-            int tab = l.indexOf('\t');
-            if (tab < 0) throw new Clip4jException(file + ":" + (i + 1) + ": expected path TAB caption");
-            String path = l.substring(0, tab), caption = l.substring(tab + 1);
-            if (i == 0 && PATH_KEYS.contains(path.trim().toLowerCase(Locale.ROOT)) && CAPTION_KEYS.contains(caption.trim().toLowerCase(Locale.ROOT))) continue;
-            add(rows, path, caption);
+            String where = file + ":" + (i + 1);
+            String[] cols = l.split("\t", -1);
+            if (cols.length != 2) {
+                throw new Clip4jException(where + ": expected path TAB caption, got " + cols.length + (cols.length == 1 ? " column" : " columns"));
+            }
+            if (first) {
+                first = false;
+                if (isTsvHeader(where, cols)) continue;
+            }
+            if (looksLikeImage(cols[1]) && !looksLikeImage(cols[0])) {
+                throw new Clip4jException(where + ": expected path TAB caption, but the caption \"" + cols[1].trim() + "\" is an image path (columns swapped?)");
+            }
+            add(rows, cols[0], cols[1]);
         }
+    }
+
+    /**
+     * True for a first row naming the columns as CSV's header does (image column then caption column). A first row
+     * holding other column names, or these in the other order, is refused rather than read as an image and caption.
+     */
+    private static boolean isTsvHeader(String where, String[] cols) {
+        String a = cols[0].trim().toLowerCase(Locale.ROOT), b = cols[1].trim().toLowerCase(Locale.ROOT);
+        if (PATH_KEYS.contains(a) && CAPTION_KEYS.contains(b)) return true;
+        // "x.png TAB text" is data: a caption may be a column name's word, an image path is not
+        if (COLUMN_NAMES.contains(a) || (COLUMN_NAMES.contains(b) && !looksLikeImage(a))) {
+            throw new Clip4jException(where + ": the TSV header must name the image column (" + String.join("/", PATH_KEYS)
+                    + ") then the caption column (" + String.join("/", CAPTION_KEYS) + "); got " + List.of(cols[0], cols[1]));
+        }
+        return false;
+    }
+
+    private static boolean looksLikeImage(String s) {
+        String t = s.trim(), name = t.substring(t.lastIndexOf('/') + 1);
+        int dot = name.lastIndexOf('.');
+        return dot > 0 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
     private static void readCsv(Path file, List<String> lines, Map<String, List<String>> rows) {

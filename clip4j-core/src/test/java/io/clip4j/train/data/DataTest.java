@@ -78,6 +78,33 @@ class DataTest {
         assertEquals(tmp.resolve("l1.jsonl") + ": not valid UTF-8 (byte 0xE9 at offset 13)", e.getMessage());
     }
 
+    /** A TSV row is path TAB caption: other column counts, swapped columns and other header names are errors naming the line. */
+    @Test void tsvTablesNotPathTabCaptionAreRefusedWithTheLine() throws Exception {
+        for (String[] c : new String[][]{
+                {"img/a.png\tfine\nimg/b.png\ta caption\textra\n", ":2: ", "expected path TAB caption, got 3 columns"},
+                {"img/a.png\tfine\nimg/b.png\tfine\t\n", ":2: ", "expected path TAB caption, got 3 columns"},
+                {"img/a.png\tfine\na caption\timg/b.png\n", ":2: ", "the caption \"img/b.png\" is an image path (columns swapped?)"},
+                {"a caption\timg/a.png\n", ":1: ", "(columns swapped?)"},
+                {"title\tfilepath\nimg/a.png\tfine\n", ":1: ", "the TSV header must name the image column (filepath/path/image/file/file_name/image_path) "
+                        + "then the caption column (title/caption/text/captions); got [title, filepath]"},
+                {"\nfilename\tcaption\nimg/a.png\tfine\n", ":2: ", "got [filename, caption]"},
+                {"url\tdescription\nimg/a.png\tfine\n", ":1: ", "got [url, description]"}}) {
+            Files.writeString(tmp.resolve("t.tsv"), c[0]);
+            var e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve("t.tsv")), c[0]);
+            assertTrue(e.getMessage().startsWith(tmp.resolve("t.tsv") + c[1]) && e.getMessage().endsWith(c[2]), e.getMessage());
+        }
+        // accepted: a header naming the columns (any case, after a BOM), a caption that is a column name's word or ends
+        // in a file name
+        Files.writeString(tmp.resolve("h.tsv"), "\uFEFFFilePath\tTitle\nimg/a.png\ttext\nimg/b.png\ta photo saved as b.png\n");
+        Files.writeString(tmp.resolve("d.tsv"), "img/a.png\ttext\nimg/b.png\ta photo saved as b.png\n");
+        for (String f : List.of("h.tsv", "d.tsv")) {
+            CaptionTable t = CaptionTable.read(tmp.resolve(f));
+            assertEquals(List.of("img/a.png", "img/b.png"), t.items().stream().map(CaptionTable.Item::key).toList(), f);
+            assertEquals(List.of("text"), t.items().get(0).captions(), f);
+            assertEquals(List.of("a photo saved as b.png"), t.items().get(1).captions(), f);
+        }
+    }
+
     @Test void oneCaptionPerImageIsDrawnUniformlyAndReproducibly() throws Exception {
         Files.writeString(tmp.resolve("a.tsv"), "x.png\t0\nx.png\t1\nx.png\t2\nx.png\t3\n");
         CaptionTable t = CaptionTable.read(tmp.resolve("a.tsv"));
