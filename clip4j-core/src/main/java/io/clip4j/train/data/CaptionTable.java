@@ -36,6 +36,7 @@ import java.util.SplittableRandom;
  *   <li>{@code .jsonl}: one object per line with {@code image}/{@code path}/{@code file}/{@code filepath} and
  *       {@code caption}/{@code text}/{@code title} (a string, or an array of captions).</li>
  * </ul>
+ * A blank caption (empty or white space) is an error naming the table and line in every format.
  */
 public final class CaptionTable implements DataSource {
     /** One image with its captions; key is the path as written in the table. */
@@ -106,7 +107,7 @@ public final class CaptionTable implements DataSource {
             if (looksLikeImage(cols[1]) && !looksLikeImage(cols[0])) {
                 throw new Clip4jException(where + ": expected path TAB caption, but the caption \"" + cols[1].trim() + "\" is an image path (columns swapped?)");
             }
-            add(rows, cols[0], cols[1]);
+            add(rows, cols[0], requireCaption(where, cols[1]));
         }
     }
 
@@ -132,14 +133,14 @@ public final class CaptionTable implements DataSource {
     }
 
     private static void readCsv(Path file, List<String> lines, Map<String, List<String>> rows) {
-        List<List<String>> recs;
+        List<Csv.Row> recs;
         try {
             recs = Csv.parse(String.join("\n", lines));
         } catch (IllegalArgumentException e) {
             throw new Clip4jException(file + ": " + e.getMessage());
         }
         if (recs.isEmpty()) return;
-        List<String> header = recs.get(0);
+        List<String> header = recs.get(0).fields();
         int pi = -1, ci = -1;
         for (int i = 0; i < header.size(); i++) {
             String h = stripBom(header.get(i), i).trim().toLowerCase(Locale.ROOT);
@@ -149,10 +150,10 @@ public final class CaptionTable implements DataSource {
         if (pi < 0 || ci < 0) throw new Clip4jException(file + ": the CSV header must name an image column (" + String.join("/", PATH_KEYS)
                 + ") and a caption column (" + String.join("/", CAPTION_KEYS) + "); got " + header);
         for (int r = 1; r < recs.size(); r++) {
-            List<String> rec = recs.get(r);
+            List<String> rec = recs.get(r).fields();
             if (rec.size() == 1 && rec.get(0).isBlank()) continue;
             if (rec.size() <= Math.max(pi, ci)) throw new Clip4jException(file + ": record " + (r + 1) + " has " + rec.size() + " fields");
-            add(rows, rec.get(pi), rec.get(ci));
+            add(rows, rec.get(pi), requireCaption(file + ":" + recs.get(r).line(), rec.get(ci)));
         }
     }
 
@@ -176,10 +177,16 @@ public final class CaptionTable implements DataSource {
             boolean strings = cap.isTextual() || (cap.isArray() && !cap.isEmpty());
             if (cap.isArray()) for (JsonNode c : cap) strings &= c.isTextual();
             if (!strings) throw new Clip4jException(file + ":" + (i + 1) + ": the caption must be a string or a non-empty list of strings");
-            String path = pathNode.asText(), where = file + ":" + (i + 1) + ": the caption";
-            if (cap.isArray()) for (JsonNode c : cap) add(rows, path, TextInput.requireUnicode(c.asText(), where));
-            else add(rows, path, TextInput.requireUnicode(cap.asText(), where));
+            String path = pathNode.asText(), where = file + ":" + (i + 1);
+            if (cap.isArray()) for (JsonNode c : cap) add(rows, path, requireCaption(where, TextInput.requireUnicode(c.asText(), where + ": the caption")));
+            else add(rows, path, requireCaption(where, TextInput.requireUnicode(cap.asText(), where + ": the caption")));
         }
+    }
+
+    /** An empty or white-space caption pairs the image with no text: an error naming where it is. */
+    static String requireCaption(String where, String caption) {
+        if (caption.isBlank()) throw new Clip4jException(where + ": the caption is blank");
+        return caption;
     }
 
     private static String stripBom(String s, int index) { return index == 0 && s.startsWith("\uFEFF") ? s.substring(1) : s; }

@@ -21,7 +21,8 @@ import java.util.stream.Stream;
 /**
  * WebDataset tar shards, streamed: consecutive members sharing a key ({@code dir/0001.jpg}, {@code dir/0001.txt}: the
  * key is the path up to the first dot of the file name) form one sample; the image is the member with extension
- * jpg / jpeg / png / webp / gif / bmp, the caption the {@code .txt} (trimmed). Samples lacking either are skipped.
+ * jpg / jpeg / png / webp / gif / bmp, the caption the {@code .txt} (trimmed). Samples lacking either are skipped; a
+ * blank caption is an error naming the shard and key, found already when the shards are counted.
  *
  * <p>Epoch order: the shards in order, or shuffled per (seed, epoch); with shuffling the samples also pass through a
  * seeded shuffle buffer of {@link #SHUFFLE_BUFFER} samples (as webdataset's {@code shuffle(n)}). Only the buffer is in
@@ -183,9 +184,9 @@ public final class WebDataset implements DataSource {
                 boolean hasImg = false;
                 for (Member g : group) {
                     if (IMAGE_EXT.contains(g.ext) && !hasImg) { img = g.data; hasImg = true; }
-                    else if (g.ext.equals("txt") && cap == null) cap = readData ? new String(g.data, StandardCharsets.UTF_8).trim() : "";
+                    else if (g.ext.equals("txt") && cap == null) cap = new String(g.data, StandardCharsets.UTF_8).trim();
                 }
-                if (hasImg && cap != null) return new Raw(first.key, img, cap);
+                if (hasImg && cap != null) return new Raw(first.key, img, CaptionTable.requireCaption(file + ":" + first.key, cap));
             }
         }
 
@@ -220,17 +221,18 @@ public final class WebDataset implements DataSource {
                     String path = longName != null ? longName : prefix.isEmpty() ? name : prefix + "/" + name;
                     longName = null;
                     if (type != '0' && type != 0 && type != '7') { in.skipNBytes(padded); continue; }   // not a regular file
+                    int slash = path.lastIndexOf('/');
+                    int dot = path.indexOf('.', slash + 1);
+                    String ext = dot < 0 ? "" : path.substring(dot + 1).toLowerCase(Locale.ROOT);
                     byte[] data = null;
-                    if (readData) {
+                    if (readData || ext.equals("txt")) {                     // captions are read when counting too, to check them
                         if (size > Integer.MAX_VALUE - 8) throw new Clip4jException(file + ": member " + path + " is too large");
                         data = in.readNBytes((int) size);
                         if (data.length < size) throw new Clip4jException(file + ": truncated at member " + path);
                         in.skipNBytes(padded - size);
                     } else in.skipNBytes(padded);
-                    int slash = path.lastIndexOf('/');
-                    int dot = path.indexOf('.', slash + 1);
                     if (dot < 0) continue;
-                    return new Member(path.substring(0, dot), path.substring(dot + 1).toLowerCase(Locale.ROOT), data);
+                    return new Member(path.substring(0, dot), ext, data);
                 }
             } catch (java.io.EOFException e) {
                 throw new Clip4jException(file + ": truncated tar file", e);

@@ -105,6 +105,35 @@ class DataTest {
         }
     }
 
+    /** An empty or white-space caption is an error naming the table and line, or the shard and key, in every format. */
+    @Test void blankCaptionsAreRefusedInEveryFormat() throws Exception {
+        for (String[] c : new String[][]{
+                {"t.tsv", "img/a.png\tfine\n\nimg/b.png\t\n", ":3"},
+                {"t.tsv", "img/a.png\tfine\nimg/b.png\t   \n", ":2"},
+                {"t.csv", "filepath,title\nimg/a.png,\"two\nlines\"\nimg/b.png,\" \"\n", ":4"},
+                {"t.csv", "filepath,title\nimg/b.png,\n", ":2"},
+                {"t.jsonl", "{\"image\":\"a.png\",\"caption\":\"fine\"}\n{\"image\":\"b.png\",\"caption\":\"  \"}\n", ":2"},
+                {"t.jsonl", "{\"image\":\"b.png\",\"caption\":[\"fine\",\"\"]}\n", ":1"}}) {
+            Files.writeString(tmp.resolve(c[0]), c[1]);
+            var e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve(c[0])), c[1]);
+            assertEquals(tmp.resolve(c[0]) + c[2] + ": the caption is blank", e.getMessage());
+        }
+        ByteArrayOutputStream tar = new ByteArrayOutputStream();
+        entry(tar, "0000.png", new byte[]{1, 2, 3});
+        entry(tar, "0000.txt", "fine".getBytes(StandardCharsets.UTF_8));
+        entry(tar, "0001.png", new byte[]{1, 2, 3});
+        entry(tar, "0001.txt", " \n".getBytes(StandardCharsets.UTF_8));
+        tar.write(new byte[1024]);
+        Path shard = tmp.resolve("s.tar");
+        Files.write(shard, tar.toByteArray());
+        // when counting (before training starts) and when reading an epoch
+        var e = assertThrows(io.clip4j.Clip4jException.class, () -> WebDataset.open(shard.toString()).size());
+        assertEquals(shard + ":0001: the caption is blank", e.getMessage());
+        Iterator<Sample> it = WebDataset.open(shard.toString()).epoch(0, 1, false, 0);
+        e = assertThrows(io.clip4j.Clip4jException.class, () -> { while (it.hasNext()) it.next(); });
+        assertEquals(shard + ":0001: the caption is blank", e.getMessage());
+    }
+
     @Test void oneCaptionPerImageIsDrawnUniformlyAndReproducibly() throws Exception {
         Files.writeString(tmp.resolve("a.tsv"), "x.png\t0\nx.png\t1\nx.png\t2\nx.png\t3\n");
         CaptionTable t = CaptionTable.read(tmp.resolve("a.tsv"));
