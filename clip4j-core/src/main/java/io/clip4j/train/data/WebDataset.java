@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * WebDataset tar shards, streamed: consecutive members sharing a key ({@code dir/0001.jpg}, {@code dir/0001.txt}: the
  * key is the path up to the first dot of the file name) form one sample; the image is the member with extension
  * jpg / jpeg / png / webp / gif / bmp, the caption the {@code .txt} (trimmed). Samples lacking either are skipped; a
- * blank caption is an error naming the shard and key, found already when the shards are counted.
+ * blank caption is an error naming the shard and key, found already when the shards are counted. A sample is named
+ * {@code shard:key} (the shard's path as given), in messages and in the list of unreadable images.
  *
  * <p>Epoch order: the shards in order, or shuffled per (seed, epoch); with shuffling the samples also pass through a
  * seeded shuffle buffer of {@link #SHUFFLE_BUFFER} samples (as webdataset's {@code shuffle(n)}). Only the buffer is in
@@ -123,7 +124,7 @@ public final class WebDataset implements DataSource {
             @Override public boolean hasNext() { return src.hasNext(); }
             @Override public Sample next() {
                 Raw r = src.next();
-                return new Sample(r.key, null, r.image, r.caption, epoch, pos++);
+                return new Sample(r.name, null, r.image, r.caption, epoch, pos++);
             }
         };
     }
@@ -147,7 +148,8 @@ public final class WebDataset implements DataSource {
         };
     }
 
-    record Raw(String key, byte[] image, String caption) {}
+    /** name: {@code shard:key}, which tells samples of different shards apart. */
+    record Raw(String name, byte[] image, String caption) {}
 
     /** Reads a tar stream member by member, grouping members by key. */
     static final class TarSamples implements AutoCloseable {
@@ -186,7 +188,9 @@ public final class WebDataset implements DataSource {
                     if (IMAGE_EXT.contains(g.ext) && !hasImg) { img = g.data; hasImg = true; }
                     else if (g.ext.equals("txt") && cap == null) cap = new String(g.data, StandardCharsets.UTF_8).trim();
                 }
-                if (hasImg && cap != null) return new Raw(first.key, img, CaptionTable.requireCaption(file + ":" + first.key, cap));
+                // keys repeat across shards (each numbers from 0000): the shard is part of the sample's name
+                String name = file + ":" + first.key;
+                if (hasImg && cap != null) return new Raw(name, img, CaptionTable.requireCaption(name, cap));
             }
         }
 

@@ -185,7 +185,8 @@ class DataTest {
         Iterator<Sample> it = wds.epoch(0, 1, false, 0);
         List<String> got = new ArrayList<>();
         while (it.hasNext()) { Sample s = it.next(); got.add(s.name() + "=" + s.caption()); assertNotNull(s.bytes()); }
-        assertEquals(List.of("0000=caption 0", "0001=caption 1", "0002=caption 2", "0003=caption 3", "0004=caption 4"), got);
+        assertEquals(List.of(shard + ":0000=caption 0", shard + ":0001=caption 1", shard + ":0002=caption 2", shard + ":0003=caption 3",
+                shard + ":0004=caption 4"), got);
         Sample third = wds.epoch(0, 1, true, 2).next();
         List<Sample> shuffled = new ArrayList<>();
         wds.epoch(0, 1, true, 0).forEachRemaining(shuffled::add);
@@ -196,11 +197,46 @@ class DataTest {
         Augment aug = new Augment(PreprocessConfig.clip(32), 32, true, 0.9, 1.0, new int[]{255, 255, 255});
         try (Loader l = new Loader(wds, aug, tok, 77, 2, 0, false, 0, 0, 2, 2, m -> {})) {
             Loader.Batch b = l.next();
-            assertEquals(List.of("0000", "0001"), b.names());
+            assertEquals(List.of(shard + ":0000", shard + ":0001"), b.names());
             assertEquals(2 * 3 * 32 * 32, b.pixels().length);
             assertEquals(2, l.next().resumePosition() / 2);
             assertEquals(1, l.next().epoch(), "5 samples: the partial batch is dropped, epoch 1 starts");
         }
+    }
+
+    /** Samples are named shard:key: a key in two shards is two samples, and a corrupt image names its shard. */
+    @Test void tarSamplesAreNamedByShardAndKey() throws Exception {
+        byte[] png;
+        try (var s = Files.list(TrainTesting.emojiRoot().resolve("images/google"))) {
+            png = Files.readAllBytes(s.sorted().findFirst().orElseThrow());
+        }
+        List<Path> shards = new ArrayList<>();
+        for (String name : List.of("a.tar", "b.tar")) {
+            ByteArrayOutputStream tar = new ByteArrayOutputStream();
+            entry(tar, "0000.png", "not an image".getBytes(StandardCharsets.UTF_8));
+            entry(tar, "0000.txt", "broken".getBytes(StandardCharsets.UTF_8));
+            entry(tar, "0001.png", png);
+            entry(tar, "0001.txt", "fine".getBytes(StandardCharsets.UTF_8));
+            tar.write(new byte[1024]);
+            shards.add(Files.write(tmp.resolve(name), tar.toByteArray()));
+        }
+        Path a = shards.get(0), b = shards.get(1);
+        WebDataset wds = WebDataset.open(a + "," + b);
+        assertEquals(4, wds.size());
+        List<String> names = new ArrayList<>();
+        wds.epoch(0, 1, false, 0).forEachRemaining(s -> names.add(s.name()));
+        assertEquals(List.of(a + ":0000", a + ":0001", b + ":0000", b + ":0001"), names);
+
+        var tok = Tokenizers.load(TrainTesting.tokenizerDir());
+        Augment aug = new Augment(PreprocessConfig.clip(32), 32, false, 0.9, 1.0, null);
+        List<String> warnings = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (Loader l = new Loader(wds, aug, tok, 77, 2, 0, false, 0, 0, 1, 1, warnings::add)) {
+            assertEquals(List.of(a + ":0001", b + ":0001"), l.next().names());
+            assertEquals(List.of(a + ":0000", b + ":0000"), l.skippedNames(), "both corrupt images count");
+        }
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).startsWith("skipping " + a + ":0000: cannot decode image " + a + ":0000"), warnings.get(0));
+        assertTrue(warnings.get(1).startsWith("skipping " + b + ":0000: "), warnings.get(1));
     }
 
     static void entry(ByteArrayOutputStream out, String name, byte[] data) throws Exception {
