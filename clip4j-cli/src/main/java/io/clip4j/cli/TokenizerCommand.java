@@ -16,9 +16,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -214,14 +211,10 @@ final class TokenizerCommand implements Runnable {
         private static String readText(Path file) {
             if (Files.isDirectory(file)) throw new Clip4jException("captions file is a directory: " + file);
             try {
-                byte[] bytes = Files.readAllBytes(file);
-                String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+                String s = io.clip4j.text.TextInput.readUtf8(file);          // not UTF-8: an error with the offset
                 return s.startsWith("\uFEFF") ? s.substring(1) : s;
             } catch (NoSuchFileException e) {
                 throw new Clip4jException("captions file not found: " + file);
-            } catch (CharacterCodingException e) {
-                throw new Clip4jException(file + ": not UTF-8 text");
             } catch (IOException e) {
                 throw new Clip4jException("cannot read " + file + ": " + e.getMessage());
             }

@@ -134,6 +134,11 @@ class TokenizerCommandTest {
         assertEquals(1, r.code());
         assertEquals("clip4j: " + lone + ":2: \"text\" is not valid Unicode (unpaired surrogate \\uDBFF at character 2)\n", r.err());
 
+        Path latin1 = tmp.resolve("latin1.tsv");
+        Files.write(latin1, "a.png\tcaf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        r = run("tokenizer", "train", "--data", latin1.toString(), "--vocab-size", "600", "--out", out.toString());
+        assertEquals("clip4j: " + latin1 + ": not valid UTF-8 (byte 0xE9 at offset 9)\n", r.err());
+
         Path csv = write("open.csv", "caption\n\"never closed\n");
         r = run("tokenizer", "train", "--data", csv.toString(), "--vocab-size", "600", "--out", out.toString());
         assertEquals("clip4j: " + csv + ":2: unterminated quoted field\n", r.err());

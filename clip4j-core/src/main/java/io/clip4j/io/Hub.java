@@ -306,11 +306,15 @@ public final class Hub {
         return false;
     }
 
-    /** Records a 404 for file under the commit the response names; one without a commit, or for another reason than a missing file, is not recorded. */
+    /**
+     * Records a 404 for file under the commit it names. Only the Hub's own answer that the commit lacks the file counts:
+     * X-Error-Code EntryNotFound and X-Repo-Commit on the 404 itself. A 404 from a CDN or proxy a redirect led to says
+     * nothing about the repository, even when the redirect named the commit.
+     */
     private static void rememberMissing(Run run, String file, HttpResponse<?> resp) {
-        String commit = commitOf(resp);
-        String error = resp.headers().firstValue("X-Error-Code").orElse("EntryNotFound");
-        if (commit == null || !error.equals("EntryNotFound")) return;
+        String commit = resp.headers().firstValue("X-Repo-Commit").orElse("");
+        String error = resp.headers().firstValue("X-Error-Code").orElse("");
+        if (!COMMIT.matcher(commit).matches() || !error.equals("EntryNotFound")) return;
         Path marker = run.dir.resolve(NO_EXIST).resolve(commit).resolve(file);
         try {
             Files.createDirectories(marker.getParent());

@@ -265,6 +265,48 @@ class HubTest {
         assertFalse(Files.exists(mirror.resolve("acme--tiny-clip/main/.no_exist")));
     }
 
+    /**
+     * The weights redirect (as the Hub's LFS files do, naming the commit) to a CDN that answers a plain 404 once: that
+     * says nothing about the repository, so the next run asks again and gets the file.
+     */
+    @Test void aNotFoundFromTheCdnARedirectLedToIsNotRemembered() throws IOException {
+        Path src = Fixtures.path("models/tiny/hf");
+        server.createContext("/acme/lfs/", ex -> {
+            String file = ex.getRequestURI().getPath().substring(ex.getRequestURI().getPath().lastIndexOf('/') + 1);
+            requests.add(ex.getRequestURI().getPath());
+            try (ex) {
+                ex.getResponseHeaders().add("X-Repo-Commit", COMMIT_A);
+                if (file.equals("model.safetensors")) {
+                    ex.getResponseHeaders().add("Location", "/cdn/" + file);
+                    ex.sendResponseHeaders(302, -1);
+                } else if (!Files.isRegularFile(src.resolve(file))) {
+                    ex.getResponseHeaders().add("X-Error-Code", "EntryNotFound");
+                    ex.sendResponseHeaders(404, -1);
+                } else {
+                    byte[] all = Files.readAllBytes(src.resolve(file));
+                    ex.sendResponseHeaders(200, all.length);
+                    ex.getResponseBody().write(all);
+                }
+            }
+        });
+        AtomicInteger cdnCalls = new AtomicInteger();
+        server.createContext("/cdn/", ex -> {
+            try (ex) {
+                if (cdnCalls.getAndIncrement() == 0) { ex.sendResponseHeaders(404, -1); return; }
+                byte[] all = Files.readAllBytes(src.resolve("model.safetensors"));
+                ex.sendResponseHeaders(200, all.length);
+                ex.getResponseBody().write(all);
+            }
+        });
+        Clip4jException e = assertThrows(Clip4jException.class, () -> hub(null).download("acme/lfs", null));
+        assertTrue(e.getMessage().contains("model.safetensors"), e.getMessage());
+        Path dir = tmp.resolve("cache/acme--lfs/main");
+        assertFalse(Files.exists(dir.resolve(".no_exist/" + COMMIT_A + "/model.safetensors")));
+        hub(null).download("acme/lfs", null);
+        assertArrayEquals(Files.readAllBytes(src.resolve("model.safetensors")), Files.readAllBytes(dir.resolve("model.safetensors")));
+        assertEquals(2, cdnCalls.get());
+    }
+
     @Test void shardedCheckpointsAreDownloadedShardByShard() throws IOException {
         Path src = Files.createDirectories(tmp.resolve("sharded"));
         Files.copy(Fixtures.path("models/tiny/hf/config.json"), src.resolve("config.json"));

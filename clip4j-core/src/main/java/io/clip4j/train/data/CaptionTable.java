@@ -6,7 +6,6 @@ import io.clip4j.Clip4jException;
 import io.clip4j.text.TextInput;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,9 +73,7 @@ public final class CaptionTable implements DataSource {
         Path base = file.toAbsolutePath().getParent();
         List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new Clip4jException("cannot read data table " + file + ": it is not UTF-8 text (save it as UTF-8)", e);
+            lines = io.clip4j.text.TextInput.readUtf8(file).lines().toList();   // not UTF-8: an error with the offset
         } catch (IOException e) {
             throw new Clip4jException("cannot read data table " + file + ": " + e.getMessage(), e);
         }
