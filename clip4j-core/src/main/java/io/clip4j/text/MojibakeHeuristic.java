@@ -55,14 +55,26 @@ final class MojibakeHeuristic {
     static final String BOX = "\u2502\u250C\u2510\u2518\u251C\u2524\u252C\u253C\u2550-\u256C\u2580\u2584\u2588\u258C"
             + "\u2590\u2591\u2592\u2593";
 
-    /** A set of code points: a bit per BMP character, plus whether supplementary characters belong. */
+    /**
+     * A set of code points: a bit per BMP character, plus whether supplementary characters belong; or, for a
+     * category defined by a predicate, the predicate itself (no table: filling one meant 65,536 calls at class
+     * initialisation, in the interpreter, on the way to a process's first caption).
+     */
     static final class CharSet {
         private final BitSet bmp;
         private final boolean supplementary;
+        private final java.util.function.IntPredicate predicate;
 
         private CharSet(BitSet bmp, boolean supplementary) {
             this.bmp = bmp;
             this.supplementary = supplementary;
+            this.predicate = null;
+        }
+
+        private CharSet(java.util.function.IntPredicate predicate) {
+            this.bmp = null;
+            this.supplementary = false;
+            this.predicate = predicate;
         }
 
         /** The characters of regex class bodies, e.g. "a-z.,?!" or a category; '-' between two chars is a range. */
@@ -82,28 +94,33 @@ final class MojibakeHeuristic {
             return new CharSet(b, false);
         }
 
-        /** Every code point for which the predicate holds (evaluated once over the BMP). */
-        static CharSet where(java.util.function.IntPredicate p, boolean supplementary) {
-            BitSet b = new BitSet(0x10000);
-            for (int c = 0; c < 0x10000; c++) if (p.test(c)) b.set(c);
-            return new CharSet(b, supplementary);
+        /** Every code point for which the predicate holds, asked at each lookup; not for a rule's first set. */
+        static CharSet where(java.util.function.IntPredicate p) {
+            return new CharSet(p);
+        }
+
+        /** The members in the BMP (tables only). */
+        BitSet bmp() {
+            if (bmp == null) throw new IllegalStateException("a predicate's set has no table");
+            return bmp;
         }
 
         CharSet negate() {
-            BitSet b = (BitSet) bmp.clone();
+            BitSet b = (BitSet) bmp().clone();
             b.flip(0, 0x10000);
             return new CharSet(b, !supplementary);
         }
 
         boolean contains(int cp) {
+            if (predicate != null) return predicate.test(cp);
             return cp < 0x10000 ? bmp.get(cp) : supplementary;
         }
     }
 
-    /** Python re's \s (str.isspace). */
-    private static final CharSet PY_SPACE = CharSet.where(PythonText::isSpace, false);
-    /** Python re's \w: letters, anything numeric, underscore (only letters/numbers exist beyond the BMP). */
-    private static final CharSet PY_WORD = CharSet.where(c -> Character.isLetter(c) || PreTokenizer.isNumber(c) || c == '_', true);
+    /** Python re's \s (str.isspace, {@link PythonText#isSpace}), spelled out: it starts a rule, so it needs a table. */
+    static final CharSet PY_SPACE = CharSet.of("\t-\r\u001C-\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000");
+    /** Python re's \w: letters, anything numeric, underscore. */
+    private static final CharSet PY_WORD = CharSet.where(c -> Character.isLetter(c) || PreTokenizer.isNumber(c) || c == '_');
     /** Python's '.' without DOTALL: anything but '\n'. */
     private static final CharSet NOT_NEWLINE = CharSet.of("\n").negate();
 
@@ -220,9 +237,8 @@ final class MojibakeHeuristic {
         if (BADNESS.length > 64) throw new AssertionError("rule masks hold 64 rules");
         BitSet high = new BitSet();
         for (int k = 0; k < BADNESS.length; k++) {
-            CharSet first = BADNESS[k].seq()[0];
-            for (int c = 0; c < 0x10000; c++) {
-                if (!first.contains(c)) continue;
+            BitSet first = BADNESS[k].seq()[0].bmp();             // its members only, not all 65,536 chars
+            for (int c = first.nextSetBit(0); c >= 0; c = first.nextSetBit(c + 1)) {
                 if (c < LOW) FIRST_LOW[c] |= 1L << k; else high.set(c);
             }
         }

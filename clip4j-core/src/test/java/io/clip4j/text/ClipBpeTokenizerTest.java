@@ -31,6 +31,47 @@ class ClipBpeTokenizerTest {
         tokenizer = ClipBpeTokenizer.load(hfDir);
     }
 
+    /** merges.txt: a "#version" first line, LF, CRLF or CR line ends, blank lines and surrounding spaces all read alike. */
+    @Test
+    void mergesReadWithAnyLineEnding(@TempDir Path dir) throws IOException {
+        List<String> expected = List.of("t h", "th e</w>", "a n");
+        for (String text : List.of("#version: 0.2\nt h\nth e</w>\na n\n", "#version: 0.2\r\nt h\r\n\r\nth e</w>\r\na n",
+                "#version: 0.2\rt h\rth e</w>\r  a n  \r\r", "t h\n\nth e</w>\na   n\n")) {
+            Files.writeString(dir.resolve("merges.txt"), text);
+            List<String> got = ClipBpeTokenizer.readMerges(dir.resolve("merges.txt")).stream().map(m -> m[0] + " " + m[1]).toList();
+            assertEquals(expected, got, text);
+        }
+        Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\nt h\nlonely\n");
+        var e = assertThrows(IOException.class, () -> ClipBpeTokenizer.readMerges(dir.resolve("merges.txt")));
+        assertEquals("bad merge line (need two symbols): 'lonely' in " + dir.resolve("merges.txt"), e.getMessage());
+        Files.writeString(dir.resolve("merges.txt"), "a b c\n");
+        e = assertThrows(IOException.class, () -> ClipBpeTokenizer.readMerges(dir.resolve("merges.txt")));
+        assertEquals("bad merge line: 'a b c' in " + dir.resolve("merges.txt"), e.getMessage());
+        // only the first MAX_MERGES lines count, as simple_tokenizer's slice; what follows is not read
+        StringBuilder many = new StringBuilder("#version: 0.2\n");
+        for (int i = 0; i < ClipBpeTokenizer.MAX_MERGES + 3; i++) many.append("a").append(i).append(" b\n");
+        many.append("broken line with too many parts\n");
+        Files.writeString(dir.resolve("merges.txt"), many);
+        assertEquals(ClipBpeTokenizer.MAX_MERGES, ClipBpeTokenizer.readMerges(dir.resolve("merges.txt")).size());
+    }
+
+    /** Vocabulary ids index arrays: negative or far too sparse ids are refused; holes decode as unknown. */
+    @Test
+    void vocabularyIdsAreChecked() {
+        var merges = List.<String[]>of();
+        var e = assertThrows(IllegalArgumentException.class, () -> new ClipBpeTokenizer(
+                java.util.Map.of("<|startoftext|>", 0, "<|endoftext|>", 1, "a", -2), merges, 77));
+        assertEquals("negative token id in vocabulary: -2", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new ClipBpeTokenizer(
+                java.util.Map.of("<|startoftext|>", 0, "<|endoftext|>", 1, "a", 5_000), merges, 77));
+        assertTrue(e.getMessage().startsWith("vocabulary ids are too sparse"), e.getMessage());
+        ClipBpeTokenizer t = new ClipBpeTokenizer(java.util.Map.of("<|startoftext|>", 7, "<|endoftext|>", 3, "a</w>", 12), merges, 77);
+        assertEquals(7, t.sotId());
+        assertEquals(3, t.eotId());
+        assertEquals(13, t.vocabSize());
+        assertThrows(IllegalArgumentException.class, () -> t.decode(new int[]{5}));
+    }
+
     @Test
     void vocabularyShape() {
         assertEquals(49408, tokenizer.vocabSize());
