@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * batch: the GEMM micro-kernel reaches C2 after a few thousand calls and some hundred milliseconds of compilation,
  * during which both cores crawl. Loading a checkpoint, by contrast, is single-threaded and leaves a core idle.
  *
- * <p>{@link #startInBackground()} runs, once per JVM, on one low-priority daemon thread limited to one kernel thread,
+ * <p>{@link #startInBackground()} runs, once per JVM, on one daemon thread of lower OS priority ({@link #NICE}) limited
+ * to one kernel thread,
  * a few hundred calls of every hot kernel on small shapes that take the same paths a model takes: the packed GEMM
  * (plain, with bias, with each fused activation, with a second K block, added onto a residual stream), its small-N and
  * matrix-vector routes, each also over a {@link WeightMatrix} (F32 in native memory as a mapped checkpoint gives it,
@@ -31,11 +32,22 @@ public final class Warmup {
 
     private static volatile Thread thread;
 
+    /**
+     * The warm-up thread's nice value (Linux, with native access enabled; see {@link BackgroundPriority}): it yields
+     * the cores to the threads that load the model and the tokenizer, which a one-caption run waits for, and takes
+     * what they leave. Measured against nice 0 (interleaved medians): a 1-caption embed 1.61 -> 1.34 s, 96 captions
+     * 2.41 -> 2.31 s, 96 images unchanged. {@code clip4j.warmup.nice=0} keeps the normal priority.
+     */
+    static final int NICE = Integer.getInteger("clip4j.warmup.nice", 5);
+
     /** Starts the warm-up thread unless it ran already in this JVM or is turned off; returns it (null if not started). */
     public static Thread startInBackground() {
         if (!Boolean.parseBoolean(System.getProperty("clip4j.warmup", "true"))) return null;
         if (!STARTED.compareAndSet(false, true)) return null;
-        Thread t = new Thread(() -> Parallel.withMaxThreads(1, () -> run(ROUNDS)), "clip4j-warmup");
+        Thread t = new Thread(() -> {
+            if (NICE > 0) BackgroundPriority.lowerCurrentThread(NICE);
+            Parallel.withMaxThreads(1, () -> run(ROUNDS));
+        }, "clip4j-warmup");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
         thread = t;
