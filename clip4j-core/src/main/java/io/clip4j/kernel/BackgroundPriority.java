@@ -20,8 +20,12 @@ final class BackgroundPriority {
 
     private static final int PRIO_PROCESS = 0;
 
-    /** Sets the calling thread's nice value to {@code nice} (0..19, higher is lower priority); true if it did. */
-    static boolean lowerCurrentThread(int nice) {
+    /**
+     * Raises the calling thread's nice value by {@code steps} (at most to 19; a higher nice value is a lower priority)
+     * from what it is, so that a process started with {@code nice -n 10} keeps its warm-up below its other threads;
+     * true if it did.
+     */
+    static boolean lowerCurrentThread(int steps) {
         if (!System.getProperty("os.name", "").equals("Linux")) return false;
         long gettid = switch (System.getProperty("os.arch", "")) {
             case "amd64", "x86_64" -> 186;
@@ -34,10 +38,17 @@ final class BackgroundPriority {
             var libc = linker.defaultLookup();
             MethodHandle syscall = linker.downcallHandle(libc.find("syscall").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.firstVariadicArg(1));
+            MethodHandle getpriority = linker.downcallHandle(libc.find("getpriority").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             MethodHandle setpriority = linker.downcallHandle(libc.find("setpriority").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             int tid = (int) (long) syscall.invokeExact(gettid);
-            return tid > 0 && (int) setpriority.invokeExact(PRIO_PROCESS, tid, nice) == 0;
+            if (tid <= 0) return false;
+            // glibc returns the nice value (-20..19); -1 is also its error value, read here as nice -1, which at worst
+            // asks for a slightly higher priority than meant, and an unprivileged thread is refused that (EPERM)
+            int current = (int) getpriority.invokeExact(PRIO_PROCESS, tid);
+            int target = Math.min(19, Math.max(current, -20) + steps);
+            return target > current && (int) setpriority.invokeExact(PRIO_PROCESS, tid, target) == 0;
         } catch (Throwable e) {
             return false;                                          // no libc symbol, a linker error: priority unchanged
         }

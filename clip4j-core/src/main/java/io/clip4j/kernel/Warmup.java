@@ -33,10 +33,11 @@ public final class Warmup {
     private static volatile Thread thread;
 
     /**
-     * The warm-up thread's nice value (Linux, with native access enabled; see {@link BackgroundPriority}): it yields
+     * How far the warm-up thread's nice value is raised above the process's (Linux, with native access enabled; see
+     * {@link BackgroundPriority}): it yields
      * the cores to the threads that load the model and the tokenizer, which a one-caption run waits for, and takes
      * what they leave. Measured against nice 0 (interleaved medians): a 1-caption embed 1.61 -> 1.34 s, 96 captions
-     * 2.41 -> 2.31 s, 96 images unchanged. {@code clip4j.warmup.nice=0} keeps the normal priority.
+     * 2.41 -> 2.31 s, 96 images unchanged. {@code clip4j.warmup.nice=0} keeps the process's priority.
      */
     static final int NICE = Integer.getInteger("clip4j.warmup.nice", 5);
 
