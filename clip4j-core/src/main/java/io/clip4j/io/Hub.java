@@ -45,7 +45,8 @@ import java.util.regex.Pattern;
  * folder, as huggingface_hub does. A later run learns which commit the revision is at now (from its first response, from
  * the revision itself when it is a commit hash, or else from one HEAD request for a cached config) and does not ask again
  * for the files remembered missing at that commit; a new commit is asked again. A file in the cache is always used,
- * whatever is remembered; a required file is always asked for; a 404 that names no commit is not remembered.
+ * whatever is remembered; a required file is always asked for; only the Hub's own answer is remembered (a 404 that
+ * says EntryNotFound and names the commit), not a CDN's or a mirror's.
  */
 public final class Hub {
     /** A repository id: "org/name" (letters, digits, '-', '_', '.'). */

@@ -131,16 +131,7 @@ final class TextFixes {
      * already one character in a Java string, which is what ftfy's pair-joining produces.)
      */
     static String fixSurrogates(String s) {
-        char[] out = null;
-        for (int i = 0, n = s.length(); i < n; i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) { i++; continue; }
-            if (Character.isSurrogate(c)) {
-                if (out == null) out = s.toCharArray();
-                out[i] = '\uFFFD';
-            }
-        }
-        return out == null ? s : new String(out);
+        return TextInput.replaceUnpairedSurrogates(s);
     }
 
     /** remove_terminal_escapes: ANSI escapes ESC '[' (digits | ';')* letter. Python's \d is any Unicode digit. */

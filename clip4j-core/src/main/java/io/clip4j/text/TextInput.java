@@ -43,14 +43,34 @@ public final class TextInput {
 
     /** s, when it is Unicode text; an unpaired surrogate is an error: "{where} is not valid Unicode (…)". */
     public static String requireUnicode(String s, String where) {
+        int i = firstUnpairedSurrogate(s);
+        if (i >= 0) {
+            throw new Clip4jException(where + " is not valid Unicode (unpaired surrogate \\u"
+                    + String.format(Locale.ROOT, "%04X", (int) s.charAt(i)) + " at character " + i + ")");
+        }
+        return s;
+    }
+
+    /** The index of the first surrogate in s that is not half of a valid pair, or -1. */
+    static int firstUnpairedSurrogate(String s) {
         for (int i = 0, n = s.length(); i < n; i++) {
             char c = s.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) { i++; continue; }
-            if (Character.isSurrogate(c)) {
-                throw new Clip4jException(where + " is not valid Unicode (unpaired surrogate \\u"
-                        + String.format(Locale.ROOT, "%04X", (int) c) + " at character " + i + ")");
-            }
+            if (Character.isSurrogate(c)) return i;
         }
-        return s;
+        return -1;
+    }
+
+    /** s with every unpaired surrogate replaced by U+FFFD (s itself when it has none). */
+    static String replaceUnpairedSurrogates(String s) {
+        int first = firstUnpairedSurrogate(s);
+        if (first < 0) return s;
+        char[] out = s.toCharArray();
+        for (int i = first, n = out.length; i < n; i++) {
+            char c = out[i];
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(out[i + 1])) { i++; continue; }
+            if (Character.isSurrogate(c)) out[i] = '\uFFFD';
+        }
+        return new String(out);
     }
 }

@@ -11,25 +11,7 @@ final class Utf8Bytes {
      * as sentencepiece turns a malformed byte into U+FFFD.
      */
     static byte[] encode(String s) {
-        boolean lone = false;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) { i++; continue; }
-            if (Character.isSurrogate(c)) { lone = true; break; }
-        }
-        if (lone) {
-            StringBuilder sb = new StringBuilder(s.length());
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                    sb.append(c).append(s.charAt(++i));
-                } else {
-                    sb.append(Character.isSurrogate(c) ? '\uFFFD' : c);
-                }
-            }
-            s = sb.toString();
-        }
-        return s.getBytes(StandardCharsets.UTF_8);
+        return TextInput.replaceUnpairedSurrogates(s).getBytes(StandardCharsets.UTF_8);
     }
 
     static String decode(byte[] b, int from, int len) {
