@@ -92,17 +92,11 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         // --out FILE: written to a temporary file beside it and moved into place at the end, so that a run that
         // fails to start (or is killed) leaves an existing FILE as it was
-        Path outTmp = null;
+        OutputFile outTarget = null;
         if (format == Format.jsonl && outFile != null) {
             try {
-                Path abs = outFile.toAbsolutePath();
-                if (java.nio.file.Files.isDirectory(abs)) throw new io.clip4j.Clip4jException("cannot write " + outFile + ": it is a directory");
-                if (java.nio.file.Files.isSymbolicLink(abs) || (java.nio.file.Files.exists(abs) && !java.nio.file.Files.isRegularFile(abs))) {
-                    out = new PrintWriter(java.nio.file.Files.newBufferedWriter(abs), false);   // a link, a device, a pipe: written through
-                } else {
-                    outTmp = java.nio.file.Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
-                    out = new PrintWriter(java.nio.file.Files.newBufferedWriter(outTmp), false);
-                }
+                outTarget = OutputFile.open(outFile);
+                out = new PrintWriter(new java.io.BufferedWriter(new java.io.OutputStreamWriter(outTarget.stream(), java.nio.charset.StandardCharsets.UTF_8.newEncoder())), false);
             } catch (java.io.IOException e) {
                 throw new io.clip4j.Clip4jException("cannot write " + outFile + ": " + e.getMessage(), e);
             }
@@ -146,20 +140,13 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
             }
             out.flush();
             if (out.checkError()) throw new io.clip4j.Clip4jException("cannot write the embeddings" + (outFile != null ? " to " + outFile : "") + " (disk full, or the output closed)");
-            if (outTmp != null) {
-                out.close();
-                io.clip4j.io.SafeTensors.readableByAll(outTmp);        // an ordinary file, not the temporary's 0600
-                java.nio.file.Files.move(outTmp, outFile.toAbsolutePath(), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                outTmp = null;
-            }
+            if (outTarget != null) outTarget.commit();
         } catch (java.io.IOException e) {
             throw new io.clip4j.Clip4jException("cannot write " + outFile + ": " + e.getMessage(), e);
         } finally {
             out.flush();
             if (out != spec.commandLine().getOut()) out.close();
-            if (outTmp != null) {
-                try { java.nio.file.Files.deleteIfExists(outTmp); } catch (java.io.IOException ignored) { /* best effort */ }
-            }
+            if (outTarget != null) outTarget.close();                 // not committed: the temporary file is deleted
         }
         if (timingsFile != null) timings.write(timingsFile, batchSize);
         return failures.get() == 0 ? 0 : 1;

@@ -10,7 +10,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,17 +31,13 @@ final class Npy {
         return b.array();
     }
 
-    /** Writes rows (all of length cols) to file, through a temporary file moved into place. */
+    /** Writes rows (all of length cols) to file, through a temporary file moved into place ({@link OutputFile}). */
     static void write(Path file, float[][] rows, int cols) {
         Path abs = file.toAbsolutePath();
-        Path tmp = null;
         try {
             if (abs.getParent() != null) Files.createDirectories(abs.getParent());
-            // a link is written through to its target (not replaced by a file); a device or pipe directly
-            if (Files.isSymbolicLink(abs) && Files.exists(abs)) abs = abs.toRealPath();
-            boolean direct = Files.exists(abs) && !Files.isRegularFile(abs);
-            if (!direct) tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
-            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(direct ? abs : tmp), 1 << 16)) {
+            try (OutputFile out = OutputFile.open(abs)) {
+                OutputStream os = new BufferedOutputStream(out.stream(), 1 << 16);
                 os.write(header(rows.length, cols));
                 ByteBuffer b = ByteBuffer.allocate(cols * 4).order(ByteOrder.LITTLE_ENDIAN);
                 for (float[] r : rows) {
@@ -51,17 +46,10 @@ final class Npy {
                     b.asFloatBuffer().put(r);
                     os.write(b.array());
                 }
-            }
-            if (!direct) {
-                io.clip4j.io.SafeTensors.readableByAll(tmp);              // an ordinary file, not the temporary's 0600
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                os.flush();
+                out.commit();
             }
         } catch (IOException e) {
-            try {
-                if (tmp != null) Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // reporting the first failure
-            }
             throw new Clip4jException("cannot write " + file + ": " + e.getMessage(), e);
         }
     }

@@ -211,7 +211,7 @@ final class TokenizerCommand implements Runnable {
         private static String readText(Path file) {
             if (Files.isDirectory(file)) throw new Clip4jException("captions file is a directory: " + file);
             try {
-                String s = io.clip4j.text.TextInput.readUtf8(file);          // not UTF-8: an error with the offset
+                String s = TextInput.readUtf8(file);          // not UTF-8: an error with the offset
                 return s.startsWith("\uFEFF") ? s.substring(1) : s;
             } catch (NoSuchFileException e) {
                 throw new Clip4jException("captions file not found: " + file);

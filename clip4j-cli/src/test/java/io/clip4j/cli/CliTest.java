@@ -101,6 +101,15 @@ class CliTest {
         assertEquals(0x93, Files.readAllBytes(target)[0] & 0xff, "the target holds the .npy");
         for (Path f : List.of(target, dir.resolve("link.json")))
             assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
+        // JSON lines through a link, and through a link whose target does not exist yet: the links stay links
+        Path jsonTarget = Files.writeString(dir.resolve("real.jsonl"), "old\n"), jsonLink = Files.createSymbolicLink(dir.resolve("link.jsonl"), jsonTarget.getFileName());
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling.jsonl"), Path.of("new.jsonl"));
+        for (Path l : List.of(jsonLink, dangling)) {
+            r = run("embed", "--model", tiny(), "--text", "a cat", "--out", l.toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(Files.isSymbolicLink(l), "the link is kept: " + l);
+            assertEquals("text", JSON.readTree(Files.readAllLines(l.resolveSibling(Files.readSymbolicLink(l))).get(0)).get("kind").asText(), l.toString());
+        }
         try (var s = Files.list(dir)) {
             assertEquals(List.of(), s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(), "no temporary files left");
         }

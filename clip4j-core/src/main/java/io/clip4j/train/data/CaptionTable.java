@@ -73,7 +73,7 @@ public final class CaptionTable implements DataSource {
         Path base = file.toAbsolutePath().getParent();
         List<String> lines;
         try {
-            lines = io.clip4j.text.TextInput.readUtf8(file).lines().toList();   // not UTF-8: an error with the offset
+            lines = TextInput.readUtf8(file).lines().toList();   // not UTF-8: an error with the offset
         } catch (IOException e) {
             throw new Clip4jException("cannot read data table " + file + ": " + e.getMessage(), e);
         }
