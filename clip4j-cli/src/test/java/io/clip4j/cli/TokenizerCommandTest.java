@@ -143,6 +143,11 @@ class TokenizerCommandTest {
         r = run("tokenizer", "train", "--data", csv.toString(), "--vocab-size", "600", "--out", out.toString());
         assertEquals("clip4j: " + csv + ":2: unterminated quoted field\n", r.err());
 
+        // a row missing the caption column is named by the line it starts on, not its row number
+        Path shortRow = write("short.csv", "path,caption\na.png,\"two\nlines\"\nb.png\n");
+        r = run("tokenizer", "train", "--data", shortRow.toString(), "--vocab-size", "600", "--out", out.toString());
+        assertEquals("clip4j: " + shortRow + ":4: 1 column, the caption column 1 is missing\n", r.err());
+
         Path unknown = write("caps.parquet", "x");
         r = run("tokenizer", "train", "--data", unknown.toString(), "--vocab-size", "600", "--out", out.toString());
         assertEquals("clip4j: cannot tell the format of " + unknown + " from its extension: use --format tsv, csv or jsonl\n", r.err());

@@ -26,7 +26,14 @@ public final class TextInput {
      * other I/O errors (a missing file included) are thrown as they are, for the caller to word.
      */
     public static String readUtf8(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        return decodeUtf8(Files.readAllBytes(file), file.toString());
+    }
+
+    /**
+     * bytes as UTF-8 text, for input that is not a file of its own (a tar member): bytes that are not UTF-8 are an
+     * error "{where}: not valid UTF-8 (byte 0xE9 at offset 13)", as for a file.
+     */
+    public static String decodeUtf8(byte[] bytes, String where) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(bytes);
@@ -35,7 +42,7 @@ public final class TextInput {
         if (!result.isError()) result = decoder.flush(out);
         if (result.isError()) {
             int at = in.position();
-            throw new Clip4jException(file + ": not valid UTF-8 (byte 0x" + String.format(Locale.ROOT, "%02X", bytes[at] & 0xFF)
+            throw new Clip4jException(where + ": not valid UTF-8 (byte 0x" + String.format(Locale.ROOT, "%02X", bytes[at] & 0xFF)
                     + " at offset " + at + ")");
         }
         return out.flip().toString();

@@ -30,6 +30,14 @@ class TextInputTest {
         assertThrows(NoSuchFileException.class, () -> TextInput.readUtf8(tmp.resolve("missing.txt")));
     }
 
+    /** Bytes that are not a file of their own (a tar member) are decoded the same way, named by the caller. */
+    @Test void bytesThatAreNotUtf8NameTheirSourceAndTheFirstBadByte() {
+        assertEquals("caf\u00e9", TextInput.decodeUtf8("caf\u00e9".getBytes(java.nio.charset.StandardCharsets.UTF_8), "s.tar:0001.txt"));
+        assertEquals("", TextInput.decodeUtf8(new byte[0], "s.tar:0001.txt"));
+        assertEquals("s.tar:0001.txt: not valid UTF-8 (byte 0xE9 at offset 3)",
+                assertThrows(Clip4jException.class, () -> TextInput.decodeUtf8(new byte[]{'c', 'a', 'f', (byte) 0xE9}, "s.tar:0001.txt")).getMessage());
+    }
+
     /** JSON can spell a lone surrogate; Jackson passes it through, and it is refused with where it was. */
     @Test void anUnpairedSurrogateIsNotText() throws Exception {
         String lone = new ObjectMapper().readTree("[\"ab\\ud800c\"]").get(0).asText();

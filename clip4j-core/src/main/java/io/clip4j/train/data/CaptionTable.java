@@ -35,6 +35,7 @@ import java.util.SplittableRandom;
  *   <li>{@code .jsonl}: one object per line with {@code image}/{@code path}/{@code file}/{@code filepath} and
  *       {@code caption}/{@code text}/{@code title} (a string, or an array of captions).</li>
  * </ul>
+ * A CSV record too short to hold the image and caption fields is an error naming the line it starts on.
  * A blank caption (empty or white space) is an error naming the table and line in every format.
  */
 public final class CaptionTable implements DataSource {
@@ -146,11 +147,18 @@ public final class CaptionTable implements DataSource {
         }
         if (pi < 0 || ci < 0) throw new Clip4jException(file + ": the CSV header must name an image column (" + String.join("/", PATH_KEYS)
                 + ") and a caption column (" + String.join("/", CAPTION_KEYS) + "); got " + header);
+        int needed = Math.max(pi, ci) + 1;
+        String lastNeeded = stripBom(header.get(needed - 1), needed - 1).trim();
         for (int r = 1; r < recs.size(); r++) {
             List<String> rec = recs.get(r).fields();
             if (rec.size() == 1 && rec.get(0).isBlank()) continue;
-            if (rec.size() <= Math.max(pi, ci)) throw new Clip4jException(file + ": record " + (r + 1) + " has " + rec.size() + " fields");
-            add(rows, rec.get(pi), requireCaption(file + ":" + recs.get(r).line(), rec.get(ci)));
+            // the line, not the record's number: a quoted field over several lines puts them apart
+            String where = file + ":" + recs.get(r).line();
+            if (rec.size() < needed) {
+                throw new Clip4jException(where + ": expected at least " + needed + " fields (up to the \"" + lastNeeded
+                        + "\" column), got " + rec.size() + (rec.size() == 1 ? " field" : " fields"));
+            }
+            add(rows, rec.get(pi), requireCaption(where, rec.get(ci)));
         }
     }
 

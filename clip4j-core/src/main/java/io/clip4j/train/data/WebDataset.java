@@ -1,6 +1,10 @@
 package io.clip4j.train.data;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clip4j.Clip4jException;
+import io.clip4j.text.TextInput;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -21,9 +25,13 @@ import java.util.stream.Stream;
 /**
  * WebDataset tar shards, streamed: consecutive members sharing a key ({@code dir/0001.jpg}, {@code dir/0001.txt}: the
  * key is the path up to the first dot of the file name) form one sample; the image is the member with extension
- * jpg / jpeg / png / webp / gif / bmp, the caption the {@code .txt} (trimmed). Samples lacking either are skipped; a
- * blank caption is an error naming the shard and key, found already when the shards are counted. A sample is named
- * {@code shard:key} (the shard's path as given), in messages and in the list of unreadable images.
+ * jpg / jpeg / png / webp / gif / bmp, the caption the {@code .txt} or, without one, the {@code "caption"} string of
+ * the {@code .json} (img2dataset's layout), trimmed. A {@code .json} beside a {@code .txt} is not read: it may hold
+ * other metadata. Samples lacking an image or both caption members are skipped. A caption that is not UTF-8, a
+ * {@code .json} that is not an object with a string {@code "caption"} or whose caption is not Unicode text (a lone
+ * surrogate escape), and a blank caption are errors naming the sample, found already when the shards are counted.
+ * A sample is named {@code shard:key} (the shard's path as given), in messages and in the list of unreadable images;
+ * an error in one caption member names it {@code shard:key.ext}.
  *
  * <p>Epoch order: the shards in order, or shuffled per (seed, epoch); with shuffling the samples also pass through a
  * seeded shuffle buffer of {@link #SHUFFLE_BUFFER} samples (as webdataset's {@code shuffle(n)}). Only the buffer is in
@@ -153,6 +161,9 @@ public final class WebDataset implements DataSource {
 
     /** Reads a tar stream member by member, grouping members by key. */
     static final class TarSamples implements AutoCloseable {
+        // a trailing second value ({"caption": "a"} {"caption": "b"}) is an error, not ignored
+        private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
         private final Path file;
         private final InputStream in;
         private final boolean readData;
@@ -181,17 +192,54 @@ public final class WebDataset implements DataSource {
                 Member m;
                 while ((m = member()) != null && m.key.equals(first.key)) group.add(m);
                 if (m != null) ahead.push(m);
-                byte[] img = null;
-                String cap = null;
-                boolean hasImg = false;
+                Member img = null, txt = null, json = null;
                 for (Member g : group) {
-                    if (IMAGE_EXT.contains(g.ext) && !hasImg) { img = g.data; hasImg = true; }
-                    else if (g.ext.equals("txt") && cap == null) cap = new String(g.data, StandardCharsets.UTF_8).trim();
+                    if (IMAGE_EXT.contains(g.ext)) { if (img == null) img = g; }
+                    else if (g.ext.equals("txt")) { if (txt == null) txt = g; }
+                    else if (g.ext.equals("json") && json == null) json = g;
                 }
                 // keys repeat across shards (each numbers from 0000): the shard is part of the sample's name
                 String name = file + ":" + first.key;
-                if (hasImg && cap != null) return new Raw(name, img, CaptionTable.requireCaption(name, cap));
+                if (img == null || (txt == null && json == null)) continue;
+                // the .txt wins: a .json beside it may be metadata without a caption, and is then not read
+                String cap = txt != null ? text(name, txt).trim() : jsonCaption(name, json);
+                return new Raw(name, img.data, CaptionTable.requireCaption(name, cap));
             }
+        }
+
+        /** The member's text, less a leading byte-order mark; not UTF-8 is an error naming the member (shard:key.ext) and the offset. */
+        private static String text(String name, Member m) {
+            String s = TextInput.decodeUtf8(m.data, name + "." + m.ext);
+            return s.startsWith("\uFEFF") ? s.substring(1) : s;
+        }
+
+        /** The "caption" string of a .json member (img2dataset's layout), for a sample without a .txt. */
+        private static String jsonCaption(String name, Member m) {
+            String where = name + "." + m.ext;
+            JsonNode root;
+            try {
+                root = JSON.readTree(text(name, m));
+            } catch (IOException e) {
+                throw new Clip4jException(where + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            }
+            String expected = where + ": expected an object with a string \"caption\" (the sample has no .txt), but ";
+            if (root == null || root.isMissingNode()) throw new Clip4jException(expected + "the file is empty");
+            if (!root.isObject()) throw new Clip4jException(expected + "it is " + kind(root));
+            JsonNode cap = root.get("caption");
+            if (cap == null) throw new Clip4jException(expected + "it has no \"caption\"");
+            if (!cap.isTextual()) throw new Clip4jException(expected + "\"caption\" is " + kind(cap));
+            return TextInput.requireUnicode(cap.asText(), where + ": \"caption\"").trim();
+        }
+
+        private static String kind(JsonNode n) {
+            return switch (n.getNodeType()) {
+                case ARRAY -> "an array";
+                case OBJECT -> "an object";
+                case NUMBER -> "a number";
+                case BOOLEAN -> "a boolean";
+                case NULL -> "null";
+                default -> n.getNodeType().toString().toLowerCase(Locale.ROOT);
+            };
         }
 
         private Member member() {
@@ -229,7 +277,7 @@ public final class WebDataset implements DataSource {
                     int dot = path.indexOf('.', slash + 1);
                     String ext = dot < 0 ? "" : path.substring(dot + 1).toLowerCase(Locale.ROOT);
                     byte[] data = null;
-                    if (readData || ext.equals("txt")) {                     // captions are read when counting too, to check them
+                    if (readData || ext.equals("txt") || ext.equals("json")) {   // captions are read when counting too, to check them
                         if (size > Integer.MAX_VALUE - 8) throw new Clip4jException(file + ": member " + path + " is too large");
                         data = in.readNBytes((int) size);
                         if (data.length < size) throw new Clip4jException(file + ": truncated at member " + path);

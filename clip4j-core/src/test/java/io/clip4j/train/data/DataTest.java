@@ -60,6 +60,13 @@ class DataTest {
         Files.writeString(tmp.resolve("q.csv"), "filepath,title\nimg/a.png,ok\nimg/b.png,\"12\"\" ruler\nimg/c.png,three\nimg/d.png,four\n");
         var e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve("q.csv")));
         assertTrue(e.getMessage().contains("q.csv") && e.getMessage().contains("line 3") && e.getMessage().contains("never closed"), e.getMessage());
+        // a CSV record too short for the caption column: named by the line it starts on, after a caption over two lines
+        Files.writeString(tmp.resolve("short.csv"), "filepath,title\nimg/a.png,\"two\nlines\"\nimg/b.png\n");
+        e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve("short.csv")));
+        assertEquals(tmp.resolve("short.csv") + ":4: expected at least 2 fields (up to the \"title\" column), got 1 field", e.getMessage());
+        Files.writeString(tmp.resolve("short3.csv"), "\uFEFFtitle,id,path\n\"one\ntwo\nthree\",1,a.png\n\"x\",2\n");
+        e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve("short3.csv")));
+        assertEquals(tmp.resolve("short3.csv") + ":5: expected at least 3 fields (up to the \"path\" column), got 2 fields", e.getMessage());
         Files.write(tmp.resolve("l1.tsv"), "img/a.png\tcaf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         e = assertThrows(io.clip4j.Clip4jException.class, () -> CaptionTable.read(tmp.resolve("l1.tsv")));
         assertEquals(tmp.resolve("l1.tsv") + ": not valid UTF-8 (byte 0xE9 at offset 13)", e.getMessage());
@@ -132,6 +139,67 @@ class DataTest {
         Iterator<Sample> it = WebDataset.open(shard.toString()).epoch(0, 1, false, 0);
         e = assertThrows(io.clip4j.Clip4jException.class, () -> { while (it.hasNext()) it.next(); });
         assertEquals(shard + ":0001: the caption is blank", e.getMessage());
+    }
+
+    static Path shard(Path file, Object... namesAndContents) throws Exception {
+        ByteArrayOutputStream tar = new ByteArrayOutputStream();
+        for (int i = 0; i < namesAndContents.length; i += 2) {
+            Object c = namesAndContents[i + 1];
+            entry(tar, (String) namesAndContents[i], c instanceof byte[] b ? b : ((String) c).getBytes(StandardCharsets.UTF_8));
+        }
+        tar.write(new byte[1024]);
+        return Files.write(file, tar.toByteArray());
+    }
+
+    /** The caption is the .txt, or without one the .json's "caption" (img2dataset); a .json beside a .txt is not read. */
+    @Test void tarCaptionsComeFromTheTxtOrElseTheJsonsCaption() throws Exception {
+        byte[] img = {1, 2, 3};
+        Path s = shard(tmp.resolve("s.tar"),
+                "0000.jpg", img, "0000.json", "{\"caption\": \" from the json \", \"url\": \"http://x/0.jpg\", \"width\": 64}",
+                "0001.jpg", img, "0001.json", "{\"caption\": \"json loses\"}", "0001.txt", "from the txt\n",
+                "0002.txt", "\uFEFFtxt first", "0002.json", "{\"caption\": \"json loses\"}", "0002.jpg", img,
+                "0003.jpg", img, "0003.txt", "metadata beside", "0003.json", "{\"url\": \"http://x/3.jpg\", \"status\": \"success\"}",
+                "0004.jpg", img, "0004.txt", "not json beside", "0004.json", "{",
+                "0005.jpg", img,                                            // no caption member: skipped
+                "0006.json", "{\"caption\": \"no image\"}");                // no image: skipped
+        WebDataset wds = WebDataset.open(s.toString());
+        assertEquals(5, wds.size());
+        List<String> captions = new ArrayList<>();
+        wds.epoch(0, 1, false, 0).forEachRemaining(x -> captions.add(x.caption()));
+        assertEquals(List.of("from the json", "from the txt", "txt first", "metadata beside", "not json beside"), captions);
+    }
+
+    /**
+     * A caption member that is not UTF-8, a .json that is not an object with a string "caption" (when there is no
+     * .txt) or whose caption is not Unicode text: one error naming the shard and key, when counting and when reading.
+     */
+    @Test void tarCaptionsThatAreNotTextAreRefusedWithTheShardAndKey() throws Exception {
+        byte[] img = {1, 2, 3};
+        String json = ".json: expected an object with a string \"caption\" (the sample has no .txt), but ";
+        Object[][] cases = {
+                {"0001.txt", new byte[]{'c', 'a', 'f', (byte) 0xE9}, ".txt: not valid UTF-8 (byte 0xE9 at offset 3)"},
+                {"0001.json", new byte[]{'{', '"', 'c', (byte) 0xC3}, ".json: not valid UTF-8 (byte 0xC3 at offset 3)"},
+                {"0001.json", "{\"url\": \"http://x/1.jpg\"}", json + "it has no \"caption\""},
+                {"0001.json", "[\"a cat\"]", json + "it is an array"},
+                {"0001.json", "{\"caption\": [\"a cat\"]}", json + "\"caption\" is an array"},
+                {"0001.json", "{\"caption\": 3}", json + "\"caption\" is a number"},
+                {"0001.json", "{\"caption\": null}", json + "\"caption\" is null"},
+                {"0001.json", "", json + "the file is empty"},
+                {"0001.json", "{\"caption\": \"a\"} {\"caption\": \"b\"}", ".json: not valid JSON ("},
+                {"0001.json", "{\"caption\": \"a cat", ".json: not valid JSON ("},
+                {"0001.json", "{\"caption\": \"a \\ud800 cat\"}", ".json: \"caption\" is not valid Unicode (unpaired surrogate \\uD800 at character 2)"},
+                {"0001.json", "{\"caption\": \"  \"}", ": the caption is blank"}};
+        for (Object[] c : cases) {
+            Path s = shard(tmp.resolve("s.tar"), "0000.jpg", img, "0000.txt", "fine", "0001.jpg", img, c[0], c[1]);
+            String expected = s + ":0001" + c[2];
+            var e = assertThrows(io.clip4j.Clip4jException.class, () -> WebDataset.open(s.toString()).size(), expected);
+            assertTrue(e.getMessage().startsWith(expected) && e.getMessage().lines().count() == 1, e.getMessage());
+            if (!expected.endsWith("(")) assertEquals(expected, e.getMessage());
+            Iterator<Sample> it = WebDataset.open(s.toString()).epoch(0, 1, false, 0);
+            assertEquals("fine", it.next().caption());
+            e = assertThrows(io.clip4j.Clip4jException.class, it::next, expected);
+            assertTrue(e.getMessage().startsWith(expected), e.getMessage());
+        }
     }
 
     @Test void oneCaptionPerImageIsDrawnUniformlyAndReproducibly() throws Exception {
