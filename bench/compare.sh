@@ -12,7 +12,8 @@
 #   3. the model: `clip4j init --arch ARCH --out bench/out/ARCH --seed S --tokenizer-from
 #      ../shared/fixtures/models/tiny/hf`; if clip4j has no `init`, bench/make_random_hf.py makes
 #      the same kind of model (bench/out/ARCH-py) so the PyTorch half can still run
-#   4. the workload: N images (fixture photos + emoji) and N captions (bench/make_workload.py)
+#   4. the workload: N images (fixture photos + emoji), N captions and 5 N more for the sustained caption
+#      rate (bench/make_workload.py)
 #   5. bench/compare.py: R repeats of clip4j and PyTorch (fp32 at each thread count, bf16 autocast
 #      unless this torch's bf16 matmul is pathologically slow (--bf16 auto), captions with batches
 #      cut to the longest caption, clip4j at 1 thread unless --no-threads1, clip4j --weights bf16 on all

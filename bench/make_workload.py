@@ -6,12 +6,15 @@
 Images: the "real" photos of the fixtures (images/inputs, kind "real" in images.json: three PNG
 and two JPEG photos of 300-640 px; at most N/8 of them) plus 64x64 RGBA PNG emoji from
 ../shared/data/emoji: evenly spaced emoji, each in its Noto and its Twemoji drawing. Captions: distinct captions of the
-emoji data set with at most --max-tokens BPE tokens (without start/end), evenly spaced.
+emoji data set with at most --max-tokens BPE tokens (without start/end), evenly spaced; and a longer list of
+--n-many captions drawn the same way, for the sustained caption rate (enough batches that the JIT's warm-up is a
+small part of the run).
 
 Writes (absolute paths, so the list works from any directory):
   images.txt      one image path per line
   texts.json      JSON array of N captions
   text1.json      JSON array with one caption (the "load + one caption" baseline run)
+  texts_many.json JSON array of --n-many captions (default 5 N)
   workload.json   what was chosen and from where
 """
 
@@ -40,6 +43,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--shared", default=SHARED, help="the shared/ folder (fixtures/ and data/emoji/)")
     ap.add_argument("--max-tokens", type=int, default=20)
+    ap.add_argument("--n-many", type=int, default=None, help="captions in texts_many.json (default: 5 N)")
     args = ap.parse_args()
 
     fixtures = os.path.join(args.shared, "fixtures")
@@ -75,6 +79,7 @@ def main():
                 captions.append(cap)
     short = [c for c in captions if len(tok.encode(c)) <= args.max_tokens]
     texts = evenly(short, args.n)
+    many = evenly(short, 5 * args.n if args.n_many is None else args.n_many)
 
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "images.txt"), "w", encoding="utf-8") as f:
@@ -83,8 +88,10 @@ def main():
         json.dump(texts, f, ensure_ascii=False, indent=0)
     with open(os.path.join(args.out, "text1.json"), "w", encoding="utf-8") as f:
         json.dump(texts[:1], f, ensure_ascii=False)
+    with open(os.path.join(args.out, "texts_many.json"), "w", encoding="utf-8") as f:
+        json.dump(many, f, ensure_ascii=False, indent=0)
     lengths = [len(tok.encode(c)) for c in texts]
-    info = {"n_images": len(images), "n_texts": len(texts), "fixture_photos": len(real),
+    info = {"n_images": len(images), "n_texts": len(texts), "n_texts_many": len(many), "fixture_photos": len(real),
             "emoji_images": len(images) - len(real),
             "caption_tokens_mean": sum(lengths) / max(1, len(lengths)),
             "caption_tokens_max": max(lengths, default=0),
@@ -93,7 +100,7 @@ def main():
         json.dump(info, f, indent=2)
     print(f"make_workload: {len(images)} images ({len(real)} photos, {len(images) - len(real)} emoji), "
           f"{len(texts)} captions ({info['caption_tokens_mean']:.1f} tokens mean, "
-          f"{info['caption_tokens_max']} max) -> {args.out}")
+          f"{info['caption_tokens_max']} max), {len(many)} captions for the sustained rate -> {args.out}")
 
 
 if __name__ == "__main__":
