@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
 /** Zero-shot classification. */
 @Command(name = "classify", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Zero-shot classification of images against text labels.",
-                "Each label becomes one caption per prompt template; the captions' embeddings are averaged into the label's embedding (the CLIP paper's ensembling). Labels are ranked by the cosine similarity of the image with them; probabilities are a softmax over exp(logit_scale)·cos. Folders are searched for images.",
+                "Each label becomes one caption per prompt template; the captions' embeddings are averaged into the label's embedding (the CLIP paper's ensembling). Labels are ranked by the cosine similarity of the image with them; probabilities are a softmax over exp(logit_scale)·cos (SigLIP: each label's own sigmoid of exp(logit_scale)·cos + logit_bias). Folders are searched for images.",
                 "Text output: the image, then one line per label: probability, label, cosine. With --json one object per image: {\"path\":…,\"predictions\":[{\"label\":…,\"score\":cos,\"probability\":p},…]}, or {\"path\":…,\"error\":…}."})
 final class ClassifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files or folders.")

@@ -22,11 +22,8 @@ import java.util.concurrent.Callable;
 
 /** clip4j eval: retrieval recall and zero-shot accuracy on a caption table. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Evaluate a model on an image–caption table: image→text and text→image recall@1/5/10 over all its",
-                "distinct captions, the model's training loss (contrastive for CLIP, sigmoid for SigLIP), and zero-shot",
-                "classification by metadata fields",
-                "(--classes FIELD=TEMPLATE; for a table with metadata.jsonl next to it, by default",
-                "\"an emoji of {name}\" and \"an emoji from the {category:lower} category\")."})
+        description = {"Evaluate a model on an image–caption table.",
+                "Image→text and text→image recall@1/5/10 over all its distinct captions, the model's training loss (contrastive for CLIP, sigmoid for SigLIP), and zero-shot classification by metadata fields (--classes FIELD=TEMPLATE; for a table with metadata.jsonl next to it, by default \"an emoji of {name}\" and \"an emoji from the {category:lower} category\")."})
 final class EvalCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
     @Option(names = "--data", required = true, paramLabel = "TABLE", description = "Caption table (.tsv/.csv/.jsonl).") Path data;

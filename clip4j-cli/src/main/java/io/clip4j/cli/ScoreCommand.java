@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 /** Text-policy scoring. */
 @Command(name = "score", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Score images against a text policy and flag them.",
-                "A policy is a list of rules, each with positive, negative and neutral prompts and a threshold (see docs/policy-scoring.md). A rule's score is the softmax probability mass of its positive prompts among all its prompts, at the model's temperature; the rule flags an image when the score reaches its threshold.",
+                "A policy is a list of rules, each with positive, negative and neutral prompts and a threshold (see docs/policy-scoring.md). A rule's score is the softmax probability mass of its positive prompts among all its prompts, at the model's temperature (SigLIP: the largest sigmoid probability of its positive prompts); the rule flags an image when the score reaches its threshold.",
                 "Text output: one line per image, FLAGGED or ok, then each rule's score (* = flagged). With --json one object per image: {\"path\":…,\"flagged\":…,\"rules\":[{\"rule\",\"score\",\"threshold\",\"flagged\",\"top\",\"top_kind\",\"margin\"},…]}.",
                 "CLIP scores are evidence, not verdicts: CLIP reads text in images (typographic attacks) and inherits its captions' biases."})
 final class ScoreCommand implements Callable<Integer> {

@@ -39,8 +39,8 @@ final class TokenizerCommand implements Runnable {
 
     /** Learns a CLIP byte-level BPE vocabulary from a caption table. */
     @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Learn a CLIP-style byte-level BPE vocabulary from captions and write",
-                    "vocab.json, merges.txt, tokenizer_config.json and special_tokens_map.json",
+            description = {"Learn a CLIP-style byte-level BPE vocabulary from captions.",
+                    "Writes vocab.json, merges.txt, tokenizer_config.json and special_tokens_map.json",
                     "(Hugging Face CLIPTokenizer layout) into --out. Captions are cleaned and",
                     "split as CLIP does; the most frequent adjacent pair is merged until the",
                     "vocabulary has --vocab-size entries (512 byte symbols + merges + 2 special",

@@ -12,8 +12,8 @@ import java.util.concurrent.Callable;
 
 /** clip4j wise-ft: weight-space ensembling of two models. */
 @Command(name = "wise-ft", mixinStandardHelpOptions = true,
-        description = {"WiSE-FT: write (1 − α)·FROM + α·TO (every weight, logit_scale and SigLIP's logit_bias) as a new model; both models must",
-                "have the same architecture. Preprocessing and tokenizer files are taken from TO."})
+        description = {"WiSE-FT: interpolate the weights of two models.",
+                "Writes (1 − α)·FROM + α·TO (every weight, logit_scale and SigLIP's logit_bias) as a new model; both models must have the same architecture. Preprocessing and tokenizer files are taken from TO."})
 final class WiseFtCommand implements Callable<Integer> {
     @Option(names = "--from", required = true, paramLabel = "DIR", description = "Model A (e.g. the zero-shot model).") Path from;
     @Option(names = "--to", required = true, paramLabel = "DIR", description = "Model B (e.g. the fine-tuned model).") Path to;
