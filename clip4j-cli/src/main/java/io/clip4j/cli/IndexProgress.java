@@ -9,7 +9,6 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.text.DecimalFormat;
 import java.time.temporal.ChronoUnit;
 
 /** Index progress: a bar with files/s and ETA on stderr (when enabled), failures as lines. */
@@ -28,7 +27,7 @@ final class IndexProgress implements IndexUpdater.Listener, AutoCloseable {
     @Override public void scanned(int files, int toRead) {
         if (bar && toRead > 0) {
             pb = new ProgressBarBuilder().setTaskName("indexing").setInitialMax(toRead).setStyle(ProgressBarStyle.ASCII)
-                    .setUnit(" files", 1).showSpeed(new DecimalFormat("0.0")).setSpeedUnit(ChronoUnit.SECONDS)
+                    .setUnit(" files", 1).showSpeed(TaskOutput.speedFormat()).setSpeedUnit(ChronoUnit.SECONDS)
                     .setUpdateIntervalMillis(500).setConsumer(new ConsoleProgressBarConsumer(barStream)).build();
         }
     }

@@ -11,8 +11,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.util.List;
 
-/** The clip4j command line: one subcommand per job. */
-@Command(name = "clip4j", mixinStandardHelpOptions = true, version = "clip4j 0.1.0",
+/**
+ * The clip4j command line: one subcommand per job. Subcommands inherit this command's attributes as they are added
+ * (scope = INHERIT), the version among them, so -V/--version prints it on every command.
+ */
+@Command(name = "clip4j", mixinStandardHelpOptions = true, version = "clip4j 0.1.0", scope = ScopeType.INHERIT,
         description = "CLIP-family image and text embeddings in pure Java.")
 public final class Main implements Runnable {
     /** The subcommands, in the order help lists them. */

@@ -7,11 +7,17 @@ import io.clip4j.index.ModelIdentity;
 import io.clip4j.model.ClipModel;
 
 import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -92,10 +98,34 @@ final class TaskOutput {
         return ClipModel.load(dir, options.options());
     }
 
-    /** Whether a progress bar makes sense: an interactive terminal. */
+    /**
+     * Whether a progress bar makes sense: stderr, where bars are drawn, is a terminal. System.console() tells only
+     * about stdin and stdout (`2>log` from a terminal still has one), so this asks the C library's isatty(2); where it
+     * cannot (Windows, native access not enabled), a console on stdin and stdout is taken as the answer.
+     */
     static boolean interactive() {
+        Boolean stderrTerminal = isatty(2);
+        if (stderrTerminal != null) return stderrTerminal;
         java.io.Console c = System.console();
         return c != null && c.isTerminal();
+    }
+
+    /** isatty(fd), or null where it cannot be called. */
+    private static Boolean isatty(int fd) {
+        if (System.getProperty("os.name", "").startsWith("Windows") || !TaskOutput.class.getModule().isNativeAccessEnabled()) return null;
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle isatty = linker.downcallHandle(linker.defaultLookup().find("isatty").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            return (int) isatty.invokeExact(fd) != 0;
+        } catch (Throwable e) {
+            return null;
+        }
+    }
+
+    /** The speed format of progress bars: 0.3, not the library's default .3 (and a point in every locale). */
+    static DecimalFormat speedFormat() {
+        return new DecimalFormat("0.0", DecimalFormatSymbols.getInstance(Locale.ROOT));
     }
 
     /** A path prefix filter as absolute path text; a trailing separator is kept (it limits the filter to a folder). */

@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -74,7 +75,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "0", description = "Image reader threads (0 = one per core).") int workers;
     @Option(names = "--stop-after", defaultValue = "0", hidden = true, description = "Stop after N steps of this run (with a checkpoint).") int stopAfter;
     @Option(names = "--no-plot", description = "Do not draw metrics.png.") boolean noPlot;
-    @Option(names = "--no-progress", description = "No progress bar (one line per 10 steps instead).") boolean noProgress;
+    @Option(names = "--no-progress", description = "No progress bar (one line per 10 steps instead, as when stderr is not a terminal).") boolean noProgress;
 
     @Spec CommandSpec spec;
 
@@ -98,29 +99,31 @@ final class TrainCommand implements Callable<Integer> {
         o.evalEvery = evalEvery; o.saveEvery = saveEvery; o.keep = keep; o.stopAfter = stopAfter; o.plot = !noPlot;
         if (workers > 0) o.workers = workers;
         PrintWriter err = spec.commandLine().getErr();
-        Trainer.Summary s = new Trainer(o, new Progress(err, noProgress)).run();
+        Trainer.Summary s = new Trainer(o, new Progress(err, !noProgress && TaskOutput.interactive(), System.err)).run();
         if (s.lastEval() != null) spec.commandLine().getOut().print(s.lastEval().table());
         spec.commandLine().getOut().flush();
         return 0;
     }
 
-    /** A progress bar on stderr: samples/s, ETA, loss. */
+    /** Progress on stderr: a bar with steps/s, ETA, loss, samples/s and lr (when enabled), else a line per 10 steps. */
     static final class Progress implements Trainer.Listener {
         private final PrintWriter err;
-        private final boolean plain;
+        private final boolean showBar;
+        private final PrintStream barStream;
         private ProgressBar bar;
         private double smoothed = Double.NaN;
 
-        Progress(PrintWriter err, boolean plain) {
+        Progress(PrintWriter err, boolean showBar, PrintStream barStream) {
             this.err = err;
-            this.plain = plain;
+            this.showBar = showBar;
+            this.barStream = barStream;
         }
 
         @Override public void start(int total, int first, int batchSize) {
-            if (plain || first >= total) return;
+            if (!showBar || first >= total) return;
             bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(total).startsFrom(first, java.time.Duration.ZERO)
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-                    .setUpdateIntervalMillis(500).showSpeed().setUnit(" steps", 1).build();
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(barStream))
+                    .setUpdateIntervalMillis(500).showSpeed(TaskOutput.speedFormat()).setUnit(" steps", 1).build();
         }
 
         @Override public void step(ObjectNode r) {
@@ -129,7 +132,7 @@ final class TrainCommand implements Callable<Integer> {
             String extra = String.format(Locale.ROOT, "loss %.4f  %.1f samples/s  lr %.2e", r.path("loss").asDouble(), smoothed, r.path("lr").asDouble());
             if (bar != null) {
                 bar.stepTo(r.path("step").asLong());
-                bar.setExtraMessage(extra);
+                bar.setExtraMessage("  " + extra);                // the library puts it right after "steps/s"
             } else if (r.path("step").asInt() % 10 == 0 || r.path("step").asInt() == 1) {
                 err.println("step " + r.path("step").asInt() + ": " + extra);
                 err.flush();
@@ -143,7 +146,7 @@ final class TrainCommand implements Callable<Integer> {
         }
 
         @Override public void message(String line) {
-            if (bar != null) System.err.println();
+            if (bar != null) barStream.println();
             err.println("clip4j: " + line);
             err.flush();
         }

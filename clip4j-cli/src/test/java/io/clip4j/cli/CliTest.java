@@ -70,6 +70,22 @@ class CliTest {
         assertTrue(nested.out().contains("Usage: clip4j tokenizer train"), nested.out());
     }
 
+    /** -V and --version print the version on every command, not only on clip4j itself. */
+    @Test void everyCommandPrintsTheVersion() {
+        List<List<String>> commands = new ArrayList<>(List.of(List.of(), List.of("tokenizer", "train")));
+        for (Class<?> c : Main.SUBCOMMANDS)
+            if (!c.equals(picocli.CommandLine.HelpCommand.class)) commands.add(List.of(c.getAnnotation(picocli.CommandLine.Command.class).name()));
+        for (List<String> command : commands) {
+            for (String flag : List.of("-V", "--version")) {
+                List<String> args = new ArrayList<>(command);
+                args.add(flag);
+                Result r = run(args.toArray(String[]::new));
+                assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
+                assertEquals("clip4j 0.1.0\n", r.out().replace("\r\n", "\n"), String.join(" ", args));
+            }
+        }
+    }
+
     /** --out never overwrites an input, and a run that fails leaves an existing output file as it was. */
     @Test void outputsNeverOverwriteInputsOrEarlierResults(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path img = Files.copy(Path.of(image("astronaut")), dir.resolve("cat.png"));

@@ -14,12 +14,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /** clip4j train / eval / wise-ft on a handful of emoji images with a very small architecture. */
 class TrainCommandTest {
@@ -91,6 +98,38 @@ class TrainCommandTest {
         ClipModel a = ClipModel.load(start), b = ClipModel.load(out), m = ClipModel.load(wise);
         float[] pa = a.params().get(0).data, pb = b.params().get(0).data, pm = m.params().get(0).data;
         for (int i = 0; i < pa.length; i++) assertEquals(0.5f * pa[i] + 0.5f * pb[i], pm[i], 1e-6);
+    }
+
+    /** With stderr not a terminal (as under Maven), train prints step lines on the run's stderr and draws no bar. */
+    @Test void withoutATerminalTrainPrintsStepLinesInsteadOfABar() throws Exception {
+        assumeFalse(TaskOutput.interactive(), "stderr is a terminal");
+        Path data = table(tmp, 4);
+        ByteArrayOutputStream systemErr = new ByteArrayOutputStream();
+        PrintStream saved = System.err;
+        CliTest.Result r;
+        System.setErr(new PrintStream(systemErr, true, StandardCharsets.UTF_8));
+        try {
+            r = CliTest.run("train", "--init", "test-micro", "--tokenizer-from", CliTest.tiny(), "--data", data.toString(),
+                    "--out", tmp.resolve("out").toString(), "--batch-size", "4", "--steps", "2", "--workers", "2", "--no-plot");
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("step 1: loss "), r.err());
+        assertFalse(r.err().contains("\r"), r.err());
+        assertFalse(systemErr.toString(StandardCharsets.UTF_8).contains("\r"), systemErr.toString(StandardCharsets.UTF_8));
+    }
+
+    /** The bar reads "0.5 steps/s  loss …": the speed with its leading zero, the loss set apart from the unit. */
+    @Test void theProgressBarShowsTheSpeedThenTheLoss() throws Exception {
+        ByteArrayOutputStream drawn = new ByteArrayOutputStream();
+        TrainCommand.Progress p = new TrainCommand.Progress(new PrintWriter(new StringWriter()), true, new PrintStream(drawn, true, StandardCharsets.UTF_8));
+        p.start(10, 0, 4);
+        Thread.sleep(2100);                     // the bar's speed counts whole seconds: one step in 2 s is below 1 step/s
+        p.step(CliTest.JSON.createObjectNode().put("step", 1).put("loss", 4.2713).put("samples_per_s", 12.5).put("lr", 1e-3));
+        p.end();
+        String text = drawn.toString(StandardCharsets.UTF_8);
+        assertTrue(Pattern.compile(" 0\\.[0-9] steps/s  loss 4\\.2713").matcher(text).find(), text);
     }
 
     /** siglip/siglip_tiny copied to dir (training must not touch the fixture). */
