@@ -32,7 +32,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--metadata", paramLabel = "FILE", description = "metadata.jsonl for zero-shot (default: next to the table).") Path metadata;
     @Option(names = "--classes", paramLabel = "FIELD=TEMPLATE", description = "Zero-shot task (repeatable), e.g. \"name=an emoji of {name}\".") List<String> classes = new ArrayList<>();
     @Option(names = "--limit", defaultValue = "0", description = "Only the first N images (0 = all).") int limit;
-    @Option(names = "--batch-size", defaultValue = "64") int batchSize;
+    @Option(names = "--batch-size", defaultValue = "64", description = "Inputs per forward pass (default: ${DEFAULT-VALUE}).") int batchSize;
     @Option(names = "--alpha-background", paramLabel = "COLOR", description = "Override the model's alpha_background (white, black, r,g,b, none).") String alphaBackground;
     @Option(names = "--json", description = "Print the results as one JSON object.") boolean json;
     @Spec CommandSpec spec;

@@ -54,9 +54,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "0", description = "Linear warmup steps (default: ${DEFAULT-VALUE}).") int warmup;
     @Option(names = "--schedule", defaultValue = "cosine", description = "cosine or constant (default: ${DEFAULT-VALUE}).") String schedule;
     @Option(names = "--optimizer", defaultValue = "adamw", description = "adamw or sgd (default: ${DEFAULT-VALUE}).") String optimizer;
-    @Option(names = "--beta1", defaultValue = "0.9") double beta1;
-    @Option(names = "--beta2", defaultValue = "0.98") double beta2;
-    @Option(names = "--eps", defaultValue = "1e-6") double eps;
+    @Option(names = "--beta1", defaultValue = "0.9", description = "AdamW's β1 (default: ${DEFAULT-VALUE}).") double beta1;
+    @Option(names = "--beta2", defaultValue = "0.98", description = "AdamW's β2 (default: ${DEFAULT-VALUE}).") double beta2;
+    @Option(names = "--eps", defaultValue = "1e-6", description = "AdamW's ε (default: ${DEFAULT-VALUE}).") double eps;
     @Option(names = "--momentum", defaultValue = "0", description = "SGD momentum (default: ${DEFAULT-VALUE}).") double momentum;
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the init, data order, captions and augmentation (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--no-shuffle", description = "Keep the table's order (every epoch).") boolean noShuffle;

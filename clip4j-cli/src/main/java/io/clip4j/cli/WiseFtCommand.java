@@ -18,7 +18,7 @@ final class WiseFtCommand implements Callable<Integer> {
     @Option(names = "--from", required = true, paramLabel = "DIR", description = "Model A (e.g. the zero-shot model).") Path from;
     @Option(names = "--to", required = true, paramLabel = "DIR", description = "Model B (e.g. the fine-tuned model).") Path to;
     @Option(names = "--alpha", required = true, description = "Weight of B, 0..1.") double alpha;
-    @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the interpolated model (Hugging Face layout).") Path out;
 
     @Override public Integer call() throws Exception {
         if (!(alpha >= 0 && alpha <= 1)) throw new Clip4jException("--alpha must be in [0, 1]");
