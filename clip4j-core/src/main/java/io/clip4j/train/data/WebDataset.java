@@ -170,7 +170,8 @@ public final class WebDataset implements DataSource {
         private final ArrayDeque<Member> ahead = new ArrayDeque<>();
         private boolean eof;
 
-        record Member(String key, String ext, byte[] data) {}
+        /** ext: the extension lower-cased, for matching; suffix: as in the tar, for messages. */
+        record Member(String key, String ext, String suffix, byte[] data) {}
 
         TarSamples(Path file, boolean readData) {
             this.file = file;
@@ -209,13 +210,13 @@ public final class WebDataset implements DataSource {
 
         /** The member's text, less a leading byte-order mark; not UTF-8 is an error naming the member (shard:key.ext) and the offset. */
         private static String text(String name, Member m) {
-            String s = TextInput.decodeUtf8(m.data, name + "." + m.ext);
+            String s = TextInput.decodeUtf8(m.data, name + "." + m.suffix);
             return s.startsWith("\uFEFF") ? s.substring(1) : s;
         }
 
         /** The "caption" string of a .json member (img2dataset's layout), for a sample without a .txt. */
         private static String jsonCaption(String name, Member m) {
-            String where = name + "." + m.ext;
+            String where = name + "." + m.suffix;
             JsonNode root;
             try {
                 root = JSON.readTree(text(name, m));
@@ -238,6 +239,7 @@ public final class WebDataset implements DataSource {
                 case NUMBER -> "a number";
                 case BOOLEAN -> "a boolean";
                 case NULL -> "null";
+                case STRING -> "a string";
                 default -> n.getNodeType().toString().toLowerCase(Locale.ROOT);
             };
         }
@@ -284,7 +286,7 @@ public final class WebDataset implements DataSource {
                         in.skipNBytes(padded - size);
                     } else in.skipNBytes(padded);
                     if (dot < 0) continue;
-                    return new Member(path.substring(0, dot), ext, data);
+                    return new Member(path.substring(0, dot), ext, path.substring(dot + 1), data);
                 }
             } catch (java.io.EOFException e) {
                 throw new Clip4jException(file + ": truncated tar file", e);

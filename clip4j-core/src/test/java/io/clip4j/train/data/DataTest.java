@@ -181,6 +181,9 @@ class DataTest {
                 {"0001.json", new byte[]{'{', '"', 'c', (byte) 0xC3}, ".json: not valid UTF-8 (byte 0xC3 at offset 3)"},
                 {"0001.json", "{\"url\": \"http://x/1.jpg\"}", json + "it has no \"caption\""},
                 {"0001.json", "[\"a cat\"]", json + "it is an array"},
+                {"0001.json", "\"a cat\"", json + "it is a string"},
+                // the member is named as it is in the tar, though extensions match in any case
+                {"0001.TXT", new byte[]{'c', 'a', 'f', (byte) 0xE9}, ".TXT: not valid UTF-8 (byte 0xE9 at offset 3)"},
                 {"0001.json", "{\"caption\": [\"a cat\"]}", json + "\"caption\" is an array"},
                 {"0001.json", "{\"caption\": 3}", json + "\"caption\" is a number"},
                 {"0001.json", "{\"caption\": null}", json + "\"caption\" is null"},
