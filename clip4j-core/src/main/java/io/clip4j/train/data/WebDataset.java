@@ -113,7 +113,13 @@ public final class WebDataset implements DataSource {
                         if (shard >= order.size()) return false;
                         cur = new TarSamples(order.get(shard++), true);
                     }
-                    pending = cur.next();
+                    try {
+                        pending = cur.next();
+                    } catch (RuntimeException e) {                      // a bad sample ends the epoch: free the shard
+                        cur.close();
+                        cur = null;
+                        throw e;
+                    }
                     if (pending == null) { cur.close(); cur = null; }
                 }
                 return true;

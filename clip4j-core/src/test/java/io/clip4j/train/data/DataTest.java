@@ -202,6 +202,19 @@ class DataTest {
             assertEquals("fine", it.next().caption());
             e = assertThrows(io.clip4j.Clip4jException.class, it::next, expected);
             assertTrue(e.getMessage().startsWith(expected), e.getMessage());
+            assertFalse(openByThisProcess(s), "the shard stays open after the error");
+        }
+    }
+
+    /** Whether this process has file open (Linux: /proc/self/fd; false where that cannot be told). */
+    private static boolean openByThisProcess(Path file) throws java.io.IOException {
+        Path fds = Path.of("/proc/self/fd");
+        if (!Files.isDirectory(fds)) return false;
+        Path real = file.toRealPath();
+        try (var links = Files.list(fds)) {
+            return links.anyMatch(fd -> {
+                try { return Files.readSymbolicLink(fd).equals(real); } catch (java.io.IOException | UnsupportedOperationException ex) { return false; }
+            });
         }
     }
 
