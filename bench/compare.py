@@ -579,18 +579,14 @@ def markdown(res) -> str:
         notes.append(f"Image encoding, forward pass only, in-process: clip4j {enc['images_per_s']:.2f} images/s "
                      f"(bench/EncodeBench.java, {enc['threads']} threads, steady state) vs PyTorch "
                      f"{t:.2f} ({cfg_of(fwd)}, torch_embed.py's timers) = {enc['images_per_s'] / t:.2f}×.")
-    bp = best(pad, "captions_per_s", True)
-    c = med(c4.get("captions_per_s")) if c4 else None
-    if bp and c:
-        notes.append(f"Captions against PyTorch with each batch cut after its longest caption (HF padding=True): "
-                     f"{med(bp['captions_per_s']):.2f} captions/s ({cfg_of(bp)}); clip4j / that = "
-                     f"{c / med(bp['captions_per_s']):.2f}×.")
-    bpm = best(pad, "captions_many_per_s", True)
-    cm = med(c4.get("captions_many_per_s")) if c4 else None
-    if bpm and cm:
-        notes.append(f"The same, sustained ({res['workload'].get('n_texts_many')} captions): "
-                     f"{med(bpm['captions_many_per_s']):.2f} captions/s ({cfg_of(bpm)}); clip4j / that = "
-                     f"{cm / med(bpm['captions_many_per_s']):.2f}×.")
+    for key, what in (("captions_per_s", "Captions against PyTorch with each batch cut after its longest caption "
+                                          "(HF padding=True)"),
+                      ("captions_many_per_s", f"The same, sustained ({res['workload'].get('n_texts_many')} captions)")):
+        bp = best(pad, key, True)
+        c = med(c4.get(key)) if c4 else None
+        if bp and c:
+            notes.append(f"{what}: {med(bp[key]):.2f} captions/s ({cfg_of(bp)}); clip4j / that = "
+                         f"{c / med(bp[key]):.2f}×.")
     if n_i != 100:
         notes.append(f"The issue's whole-process line is for 100 images; this run embeds {n_i} "
                      f"(`bench/compare.sh --n 100` for the literal workload).")

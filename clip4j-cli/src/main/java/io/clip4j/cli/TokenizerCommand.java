@@ -211,8 +211,7 @@ final class TokenizerCommand implements Runnable {
         private static String readText(Path file) {
             if (Files.isDirectory(file)) throw new Clip4jException("captions file is a directory: " + file);
             try {
-                String s = TextInput.readUtf8(file);          // not UTF-8: an error with the offset
-                return s.startsWith("\uFEFF") ? s.substring(1) : s;
+                return TextInput.withoutBom(TextInput.readUtf8(file));   // not UTF-8: an error with the offset
             } catch (NoSuchFileException e) {
                 throw new Clip4jException("captions file not found: " + file);
             } catch (IOException e) {

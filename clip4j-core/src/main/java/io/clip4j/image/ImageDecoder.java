@@ -31,6 +31,9 @@ public final class ImageDecoder {
      */
     public static final long DEFAULT_MAX_PIXELS = 178_956_970L;
 
+    /** File name extensions (lower case) of the formats this decoder reads: what a folder scan takes for an image. */
+    public static final java.util.Set<String> FILE_EXTENSIONS = java.util.Set.of("jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "webp");
+
     /**
      * @param maxPixels            largest width × height accepted (checked from the header, before decoding)
      * @param applyExifOrientation rotate / flip JPEGs (and PNGs with eXIf) as their EXIF Orientation says

@@ -48,6 +48,9 @@ public final class TextInput {
         return out.flip().toString();
     }
 
+    /** s less a leading byte-order mark (U+FEFF), which some editors write at the start of a UTF-8 file. */
+    public static String withoutBom(String s) { return s.startsWith("\uFEFF") ? s.substring(1) : s; }
+
     /** s, when it is Unicode text; an unpaired surrogate is an error: "{where} is not valid Unicode (…)". */
     public static String requireUnicode(String s, String where) {
         int i = firstUnpairedSurrogate(s);

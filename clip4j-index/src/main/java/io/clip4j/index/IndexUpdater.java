@@ -62,7 +62,7 @@ import java.util.stream.IntStream;
  */
 public final class IndexUpdater implements Closeable {
     /** Extensions indexed by default (the formats the decoder reads). */
-    public static final Set<String> DEFAULT_EXTENSIONS = Set.of("jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "webp");
+    public static final Set<String> DEFAULT_EXTENSIONS = io.clip4j.image.ImageDecoder.FILE_EXTENSIONS;
 
     /**
      * @param batchSize   images per forward pass

@@ -53,7 +53,9 @@ public final class CaptionTable implements DataSource {
     private static final Set<String> COLUMN_NAMES = java.util.stream.Stream.of(PATH_KEYS, CAPTION_KEYS, List.of("filename", "file_path",
             "img", "img_path", "image_file", "image_name", "url", "image_url", "description", "label", "sentence", "alt", "txt", "jpg", "png"))
             .flatMap(List::stream).collect(java.util.stream.Collectors.toUnmodifiableSet());
-    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "jpe", "jfif", "png", "gif", "bmp", "webp", "tif", "tiff");
+    /** What a column of image paths holds: the decodable formats' extensions, and TIFF's (a path, if not one we read). */
+    private static final Set<String> IMAGE_EXTENSIONS = java.util.stream.Stream.concat(
+            io.clip4j.image.ImageDecoder.FILE_EXTENSIONS.stream(), java.util.stream.Stream.of("tif", "tiff")).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private final Path source;
     private final List<Item> items;
@@ -194,7 +196,7 @@ public final class CaptionTable implements DataSource {
         return caption;
     }
 
-    private static String stripBom(String s, int index) { return index == 0 && s.startsWith("\uFEFF") ? s.substring(1) : s; }
+    private static String stripBom(String s, int index) { return index == 0 ? TextInput.withoutBom(s) : s; }
 
     /** Rows of one image are grouped by its normalised path: "img/a.png" and "./img/a.png" are one image. */
     private static void add(Map<String, List<String>> rows, String path, String caption) {

@@ -216,8 +216,7 @@ public final class WebDataset implements DataSource {
 
         /** The member's text, less a leading byte-order mark; not UTF-8 is an error naming the member (shard:key.ext) and the offset. */
         private static String text(String name, Member m) {
-            String s = TextInput.decodeUtf8(m.data, name + "." + m.suffix);
-            return s.startsWith("\uFEFF") ? s.substring(1) : s;
+            return TextInput.withoutBom(TextInput.decodeUtf8(m.data, name + "." + m.suffix));
         }
 
         /** The "caption" string of a .json member (img2dataset's layout), for a sample without a .txt. */
