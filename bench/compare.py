@@ -522,7 +522,7 @@ def issue_table(res) -> list:
         clip4j=(f"--weights bf16: {c16:.0f} MB; " if c16 else "") + (f"F32 mapped: {c:.0f} MB" if c else "F32: n/a")
                + (f" = {c / t:.2f}×" if c and t else ""),
         torch=f"{t:.0f} MB ({cfg_of(b)})" if t else "n/a",
-        figure=(f"{value:.2f}× (--weights bf16)" if c16 else None) if value is not None else None,
+        figure=f"{value:.2f}× (--weights bf16)" if c16 and value is not None else None,
         reason="not measured")
 
     tr = res.get("train") or {}
